@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  globalSetup: '<rootDir>/test/peers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/peers/global-teardown.ts',
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

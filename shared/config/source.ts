@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+/** Raised for configuration that cannot be read or makes no sense; the message names the file. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+let s3: S3Client | undefined;
+function s3Client(): S3Client {
+  s3 ??= new S3Client({ forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === 'true' });
+  return s3;
+}
+
+export function isS3Uri(location: string): boolean {
+  return location.startsWith('s3://');
+}
+
+export function parseS3Uri(location: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
+  if (!match) throw new ConfigError(`not an s3:// location: ${location}`);
+  return { bucket: match[1] as string, key: match[2] as string };
+}
+
+/** Resolves a config location: s3:// stays as is, a relative path is taken from the config directory. */
+export function resolveLocation(location: string, baseDir: string): string {
+  if (isS3Uri(location) || path.isAbsolute(location)) return location;
+  // The Python EventGate wrote paths like "conf/topic_keys.json", relative to the project root.
+  const relative = location.startsWith('conf/') ? location.slice('conf/'.length) : location;
+  return path.resolve(baseDir, relative);
+}
+
+/** Reads a configuration document from a local path or an `s3://bucket/key` location. */
+export async function readText(location: string): Promise<string> {
+  try {
+    if (!isS3Uri(location)) return await readFile(location, 'utf8');
+    const { bucket, key } = parseS3Uri(location);
+    const response = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!response.Body) throw new ConfigError(`${location} is empty`);
+    return await response.Body.transformToString('utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`cannot read ${location}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export async function readJson(location: string): Promise<unknown> {
+  const text = await readText(location);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${location} is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,77 @@
+import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+
+/** Version of the envelope layout written onto queues; bump on an incompatible change. */
+export const ENVELOPE_VERSION = 1;
+
+/**
+ * What travels from ingest to every sink: the event as the client sent it, plus the facts
+ * the gateway learned while accepting it. `id` is the idempotency key everywhere downstream.
+ */
+export interface Envelope<P = unknown> {
+  v: typeof ENVELOPE_VERSION;
+  id: string;
+  topic: string;
+  receivedAt: string;
+  subject: string | null;
+  correlationId: string;
+  key: string | null;
+  payload: P;
+}
+
+// Fixed namespace so the same (topic, idempotency key) maps to the same event id on every instance.
+const IDEMPOTENCY_NAMESPACE = '6f1c2b0e-4f7a-5d3e-9a51-0b8e7c2d4a10';
+
+/** A time-ordered id, or a deterministic one when the client gave an idempotency key. */
+export function eventId(topic: string, idempotencyKey?: string | null): string {
+  if (idempotencyKey === undefined || idempotencyKey === null || idempotencyKey === '') return uuidv7();
+  return uuidv5(`${topic}\u0000${idempotencyKey}`, IDEMPOTENCY_NAMESPACE);
+}
+
+export interface EnvelopeFields<P> {
+  topic: string;
+  payload: P;
+  subject: string | null;
+  correlationId: string;
+  key?: string | null;
+  idempotencyKey?: string | null;
+  receivedAt?: Date;
+}
+
+export function createEnvelope<P>(fields: EnvelopeFields<P>): Envelope<P> {
+  return {
+    v: ENVELOPE_VERSION,
+    id: eventId(fields.topic, fields.idempotencyKey),
+    topic: fields.topic,
+    receivedAt: (fields.receivedAt ?? new Date()).toISOString(),
+    subject: fields.subject,
+    correlationId: fields.correlationId,
+    key: fields.key ?? null,
+    payload: fields.payload,
+  };
+}
+
+export class MalformedEnvelopeError extends Error {
+  override readonly name = 'MalformedEnvelopeError';
+}
+
+/** Parses a queue message body; anything that is not a current envelope is rejected, never guessed at. */
+export function parseEnvelope(body: string): Envelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new MalformedEnvelopeError('message body is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new MalformedEnvelopeError('message body is not a JSON object');
+  }
+  const candidate = value as Record<string, unknown>;
+  if (candidate.v !== ENVELOPE_VERSION) throw new MalformedEnvelopeError(`unsupported envelope version ${String(candidate.v)}`);
+  for (const field of ['id', 'topic', 'receivedAt', 'correlationId'] as const) {
+    if (typeof candidate[field] !== 'string' || candidate[field] === '') {
+      throw new MalformedEnvelopeError(`envelope field "${field}" is missing`);
+    }
+  }
+  if (!('payload' in candidate)) throw new MalformedEnvelopeError('envelope has no payload');
+  return candidate as unknown as Envelope;
+}
