@@ -1,0 +1,2 @@
+// placeholder: replaced by the worker entry point
+export const handler = async (): Promise<void> => {};
