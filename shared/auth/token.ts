@@ -1,0 +1,187 @@
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  algorithmFamily,
+  SIGNING_ALGORITHMS,
+  type KeyStore,
+  type SigningAlgorithm,
+  type VerificationKey,
+} from './keys';
+
+/** A token was missing, malformed or not acceptable. The message is a short reason, never the token. */
+export class AuthError extends Error {
+  override readonly name = 'AuthError';
+}
+
+/** Real tokens are a few hundred bytes to a couple of KiB; anything far larger is not worth parsing. */
+export const MAX_TOKEN_BYTES = 8 * 1024;
+
+const BEARER_SCHEME = /^bearer[ \t]+(.*)$/i;
+// A compact JWS is three base64url segments; anything else in a header is not a token we can use.
+const COMPACT_TOKEN = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+
+/**
+ * Finds the bearer token in request headers whose names the caller has already lowercased. A raw
+ * `bearer` header wins over `authorization: Bearer …`, as in the Python EventGate.
+ */
+export function extractToken(headers: Record<string, string | undefined>): string | null {
+  const raw = headers.bearer?.trim();
+  let candidate: string | undefined;
+  if (raw) {
+    // Some clients put the scheme in the raw header too; a JWT never contains a space, so stripping it is safe.
+    candidate = BEARER_SCHEME.exec(raw)?.[1]?.trim() ?? raw;
+  } else {
+    const authorization = headers.authorization?.trim();
+    if (authorization) candidate = BEARER_SCHEME.exec(authorization)?.[1]?.trim();
+  }
+  if (!candidate || candidate.length > MAX_TOKEN_BYTES || !COMPACT_TOKEN.test(candidate)) return null;
+  return candidate;
+}
+
+export interface TokenVerifierOptions {
+  keys: KeyStore;
+  /** When set, the `iss` claim must equal it. */
+  issuer?: string;
+  /** When set, the `aud` claim must contain one of these values. */
+  audience?: string | string[];
+  /** Allowed clock skew for `exp` and `nbf`. The Python EventGate allowed none. */
+  clockToleranceSeconds?: number;
+  maxTokenBytes?: number;
+  /** Clock in milliseconds; injectable for tests. */
+  now?: () => number;
+}
+
+export interface VerifiedToken {
+  subject: string | null;
+  claims: JWTPayload;
+}
+
+interface Candidates {
+  keys: VerificationKey[];
+  /** The token's kid names a key we hold, so a failed signature is a bad token, not a rotated key. */
+  knownKid: boolean;
+}
+
+/**
+ * Verifies RS256/ES256 tokens against the key store.
+ *
+ * Audience: the Python EventGate rejected every token carrying an `aud` claim unless an audience was
+ * configured (a library default it never set). We accept such tokens when no audience is configured,
+ * because many identity providers always set `aud` and the claim can only be checked against a value
+ * we know; set `token_audience` to enforce it. Everything the Python gateway accepted is still accepted.
+ */
+export class TokenVerifier {
+  private readonly keys: KeyStore;
+  private readonly issuer?: string;
+  private readonly audience?: string | string[];
+  private readonly clockTolerance: number;
+  private readonly maxTokenBytes: number;
+  private readonly now: () => number;
+
+  constructor(options: TokenVerifierOptions) {
+    this.keys = options.keys;
+    this.issuer = options.issuer || undefined;
+    this.audience = options.audience && options.audience.length > 0 ? options.audience : undefined;
+    this.clockTolerance = options.clockToleranceSeconds ?? 0;
+    this.maxTokenBytes = options.maxTokenBytes ?? MAX_TOKEN_BYTES;
+    this.now = options.now ?? Date.now;
+  }
+
+  async verify(token: string): Promise<VerifiedToken> {
+    if (Buffer.byteLength(token, 'utf8') > this.maxTokenBytes) throw new AuthError('token too large');
+    if (!COMPACT_TOKEN.test(token)) throw new AuthError('malformed token');
+    let alg: unknown;
+    let kid: unknown;
+    try {
+      ({ alg, kid } = decodeProtectedHeader(token));
+    } catch {
+      throw new AuthError('malformed token header');
+    }
+    if (!SIGNING_ALGORITHMS.includes(alg as SigningAlgorithm))
+      throw new AuthError('signing algorithm not allowed');
+    const algorithm = alg as SigningAlgorithm;
+    const keyId = typeof kid === 'string' && kid !== '' ? kid : undefined;
+
+    let payload = await this.tryKeys(
+      token,
+      algorithm,
+      this.candidates(await this.currentKeys(), algorithm, keyId),
+    );
+    if (!payload.verified && !payload.knownKid && (await this.keys.refreshForUnknownKey())) {
+      payload = await this.tryKeys(
+        token,
+        algorithm,
+        this.candidates(await this.currentKeys(), algorithm, keyId),
+      );
+    }
+    if (!payload.verified) throw new AuthError(payload.tried ? 'invalid signature' : 'unknown signing key');
+    return toVerified(payload.claims);
+  }
+
+  private async currentKeys(): Promise<readonly VerificationKey[]> {
+    try {
+      return await this.keys.getKeys();
+    } catch (error) {
+      throw new AuthError('signing keys unavailable', { cause: error });
+    }
+  }
+
+  private candidates(
+    keys: readonly VerificationKey[],
+    algorithm: SigningAlgorithm,
+    kid?: string,
+  ): Candidates {
+    const family = algorithmFamily(algorithm);
+    if (kid !== undefined) {
+      const named = keys.filter((key) => key.kid === kid);
+      if (named.length > 0) return { keys: named.filter((key) => key.family === family), knownKid: true };
+    }
+    // Keys from the Python formats carry no kid, so a token naming a kid may still be signed by one of them.
+    const unnamedOrAny = kid === undefined ? keys : keys.filter((key) => key.kid === undefined);
+    return { keys: unnamedOrAny.filter((key) => key.family === family), knownKid: false };
+  }
+
+  private async tryKeys(
+    token: string,
+    algorithm: SigningAlgorithm,
+    candidates: Candidates,
+  ): Promise<
+    { verified: true; claims: JWTPayload } | { verified: false; knownKid: boolean; tried: boolean }
+  > {
+    for (const { key } of candidates.keys) {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: [algorithm],
+          issuer: this.issuer,
+          audience: this.audience,
+          clockTolerance: this.clockTolerance,
+          currentDate: new Date(this.now()),
+        });
+        return { verified: true, claims: payload };
+      } catch (error) {
+        // Rotation: the previous key may still be the one that signed it.
+        if (error instanceof errors.JWSSignatureVerificationFailed) continue;
+        throw new AuthError(reasonFor(error));
+      }
+    }
+    return { verified: false, knownKid: candidates.knownKid, tried: candidates.keys.length > 0 };
+  }
+}
+
+function toVerified(claims: JWTPayload): VerifiedToken {
+  if (claims.sub !== undefined && typeof claims.sub !== 'string')
+    throw new AuthError('sub claim must be a string');
+  return { subject: claims.sub ? claims.sub : null, claims };
+}
+
+function reasonFor(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'token expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'token not yet valid';
+    if (error.claim === 'iss') return 'wrong issuer';
+    if (error.claim === 'aud') return 'wrong audience';
+    return `invalid ${error.claim} claim`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'signing algorithm not allowed';
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'malformed token';
+  return 'invalid token';
+}

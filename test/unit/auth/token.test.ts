@@ -1,0 +1,247 @@
+import { KeyStore } from '../../../shared/auth/keys';
+import {
+  AuthError,
+  MAX_TOKEN_BYTES,
+  TokenVerifier,
+  type TokenVerifierOptions,
+} from '../../../shared/auth/token';
+import {
+  b64url,
+  decodePayload,
+  derBase64,
+  ecKeyPair,
+  encodeSegments,
+  hmacWithPublicKey,
+  jwks,
+  pem,
+  pythonKeys,
+  rsaKeyPair,
+  sign,
+  type TestKeyPair,
+} from './fixtures';
+
+const rsa = rsaKeyPair('rsa-current');
+const rsaPrevious = rsaKeyPair('rsa-previous');
+const ec = ecKeyPair('ec-current');
+const stranger = rsaKeyPair('rsa-current'); // same kid as the real key, different key pair
+
+function verifierFor(keys: unknown, options: Partial<TokenVerifierOptions> = {}): TokenVerifier {
+  return new TokenVerifier({ keys: new KeyStore({ keys }), ...options });
+}
+
+async function rejection(verifier: TokenVerifier, token: string): Promise<AuthError> {
+  const error = await verifier.verify(token).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(AuthError);
+  const authError = error as AuthError;
+  // A reason must never echo the token or any part of it.
+  for (const part of token.split('.').filter((segment) => segment.length > 8)) {
+    expect(authError.message).not.toContain(part);
+  }
+  return authError;
+}
+
+describe('TokenVerifier: valid tokens', () => {
+  test('RS256 token verifies against a Python-format DER key and yields the subject', async () => {
+    const verifier = verifierFor(pythonKeys(rsa));
+    const result = await verifier.verify(await sign(rsa, { sub: 'svc-runs', team: 'cps' }));
+    expect(result.subject).toBe('svc-runs');
+    expect(result.claims.team).toBe('cps');
+  });
+
+  test('ES256 token verifies against a JWKS', async () => {
+    const verifier = verifierFor(await jwks(rsa, ec));
+    const result = await verifier.verify(await sign(ec, { sub: 'ec-user' }));
+    expect(result.subject).toBe('ec-user');
+  });
+
+  test('a single {"key": …} document and a PEM key both work', async () => {
+    const single = verifierFor({ key: derBase64(rsa) });
+    expect((await single.verify(await sign(rsa))).subject).toBe('alice');
+    const fromPem = verifierFor({ keys: [{ key: pem(ec) }] });
+    expect((await fromPem.verify(await sign(ec, { sub: 'pem' }))).subject).toBe('pem');
+  });
+
+  test('rotation: with current and previous keys in the document, tokens from either verify', async () => {
+    for (const doc of [pythonKeys(rsa, rsaPrevious), await jwks(rsa, rsaPrevious)]) {
+      const verifier = verifierFor(doc);
+      expect((await verifier.verify(await sign(rsa, { sub: 'new' }))).subject).toBe('new');
+      expect((await verifier.verify(await sign(rsaPrevious, { sub: 'old' }))).subject).toBe('old');
+      expect(
+        (await verifier.verify(await sign(rsaPrevious, { sub: 'no-kid' }, { kid: false }))).subject,
+      ).toBe('no-kid');
+    }
+  });
+
+  test('a token naming a kid still verifies against kid-less Python-format keys', async () => {
+    const verifier = verifierFor(pythonKeys(rsaPrevious, rsa));
+    expect((await verifier.verify(await sign(rsa, {}, { kid: 'issuer-assigned-id' }))).subject).toBe('alice');
+  });
+
+  test('a token without sub verifies with a null subject', async () => {
+    const verifier = verifierFor(pythonKeys(rsa));
+    expect((await verifier.verify(await sign(rsa, { sub: undefined }))).subject).toBeNull();
+  });
+
+  test('an aud claim is accepted when no audience is configured', async () => {
+    const verifier = verifierFor(pythonKeys(rsa));
+    expect((await verifier.verify(await sign(rsa, { aud: 'someone-else' }))).subject).toBe('alice');
+  });
+
+  test('configured issuer and audience are accepted when they match', async () => {
+    const verifier = verifierFor(pythonKeys(rsa), {
+      issuer: 'https://idp',
+      audience: ['eventgate', 'other'],
+    });
+    const token = await sign(rsa, { iss: 'https://idp', aud: ['x', 'eventgate'] });
+    expect((await verifier.verify(token)).subject).toBe('alice');
+  });
+
+  test('clock tolerance admits a token that expired within it', async () => {
+    const token = await sign(rsa, {}, { expiresInSeconds: -5 });
+    await rejection(verifierFor(pythonKeys(rsa)), token);
+    expect((await verifierFor(pythonKeys(rsa), { clockToleranceSeconds: 60 }).verify(token)).subject).toBe(
+      'alice',
+    );
+  });
+});
+
+describe('TokenVerifier: attacks and bad tokens', () => {
+  const keysDoc = async (): Promise<unknown> => jwks(rsa, ec);
+
+  test('alg none is rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    const unsigned = `${encodeSegments({ alg: 'none', typ: 'JWT' }, { sub: 'admin' })}.`;
+    expect((await rejection(verifier, unsigned)).message).toBe('signing algorithm not allowed');
+    const withKid = `${encodeSegments({ alg: 'none', kid: rsa.kid }, { sub: 'admin' })}.`;
+    expect((await rejection(verifier, withKid)).message).toBe('signing algorithm not allowed');
+  });
+
+  test('HS256 signed with the RSA public key as secret (algorithm confusion) is rejected', async () => {
+    const verifier = verifierFor(pythonKeys(rsa));
+    const payload = { sub: 'admin', exp: Math.floor(Date.now() / 1000) + 600 };
+    for (const secret of [pem(rsa), derBase64(rsa)]) {
+      const forged = hmacWithPublicKey(secret, payload, rsa.kid);
+      expect((await rejection(verifier, forged)).message).toBe('signing algorithm not allowed');
+    }
+  });
+
+  test('expired token is rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    const token = await sign(rsa, {}, { expiresInSeconds: -60 });
+    expect((await rejection(verifier, token)).message).toBe('token expired');
+  });
+
+  test('token not valid yet (future nbf) is rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    const token = await sign(rsa, {}, { notBeforeSeconds: 300 });
+    expect((await rejection(verifier, token)).message).toBe('token not yet valid');
+  });
+
+  test('a kid we do not know, signed by a key we do not know, is rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    const token = await sign(rsaKeyPair('rsa-unknown'));
+    expect((await rejection(verifier, token)).message).toBe('unknown signing key');
+  });
+
+  test('a known kid on a token signed by another key pair is rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    expect((await rejection(verifier, await sign(stranger))).message).toBe('invalid signature');
+  });
+
+  test('a token from an unknown key pair without kid is rejected', async () => {
+    const verifier = verifierFor(pythonKeys(rsa, rsaPrevious));
+    expect((await rejection(verifier, await sign(stranger, {}, { kid: false }))).message).toBe(
+      'invalid signature',
+    );
+  });
+
+  test('a stripped signature is rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    const [header, payload] = (await sign(rsa)).split('.');
+    expect((await rejection(verifier, `${header}.${payload}.`)).message).toBe('invalid signature');
+  });
+
+  test('a tampered payload is rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    const [header, , signature] = (await sign(rsa, { sub: 'alice' })).split('.');
+    const forgedPayload = b64url(JSON.stringify({ ...decodePayload(await sign(rsa)), sub: 'admin' }));
+    expect((await rejection(verifier, `${header}.${forgedPayload}.${signature}`)).message).toBe(
+      'invalid signature',
+    );
+  });
+
+  test('an ES256 token header on an RS256 signature is rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    const [, payload, signature] = (await sign(rsa)).split('.');
+    const header = b64url(JSON.stringify({ alg: 'ES256', kid: ec.kid }));
+    await rejection(verifier, `${header}.${payload}.${signature}`);
+  });
+
+  test('an ES256 token when only RSA keys are configured is rejected', async () => {
+    const verifier = verifierFor(pythonKeys(rsa));
+    expect((await rejection(verifier, await sign(ec, {}, { kid: false }))).message).toBe(
+      'unknown signing key',
+    );
+  });
+
+  test('wrong or missing issuer is rejected when an issuer is configured', async () => {
+    const verifier = verifierFor(await keysDoc(), { issuer: 'https://idp' });
+    expect((await rejection(verifier, await sign(rsa, { iss: 'https://evil' }))).message).toBe(
+      'wrong issuer',
+    );
+    expect((await rejection(verifier, await sign(rsa))).message).toBe('wrong issuer');
+  });
+
+  test('wrong or missing audience is rejected when an audience is configured', async () => {
+    const verifier = verifierFor(await keysDoc(), { audience: 'eventgate' });
+    expect((await rejection(verifier, await sign(rsa, { aud: 'other-api' }))).message).toBe('wrong audience');
+    expect((await rejection(verifier, await sign(rsa))).message).toBe('wrong audience');
+  });
+
+  test('an oversized token is rejected before parsing', async () => {
+    const verifier = verifierFor(await keysDoc());
+    const token = await sign(rsa, { padding: 'x'.repeat(MAX_TOKEN_BYTES) });
+    expect((await rejection(verifier, token)).message).toBe('token too large');
+  });
+
+  test('malformed tokens are rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    for (const token of [
+      '',
+      'abc',
+      'a.b',
+      'a.b.c.d.e',
+      'not a token at all',
+      `${b64url('{')}.${b64url('{}')}.x`,
+    ]) {
+      await rejection(verifier, token);
+    }
+  });
+
+  test('a non-string sub is rejected', async () => {
+    const verifier = verifierFor(await keysDoc());
+    expect((await rejection(verifier, await sign(rsa, { sub: 42 as unknown as string }))).message).toBe(
+      'sub claim must be a string',
+    );
+  });
+
+  test('an RS512 token is rejected even though an RSA key matches its kid', async () => {
+    const verifier = verifierFor(await keysDoc());
+    const header = b64url(JSON.stringify({ alg: 'RS512', kid: rsa.kid }));
+    const [, payload, signature] = (await sign(rsa)).split('.');
+    expect((await rejection(verifier, `${header}.${payload}.${signature}`)).message).toBe(
+      'signing algorithm not allowed',
+    );
+  });
+});
+
+describe('TokenVerifier: keys unavailable', () => {
+  test('a key source that cannot be loaded makes verification fail with AuthError', async () => {
+    const verifier = new TokenVerifier({ keys: new KeyStore({ url: '/nonexistent/keys.json' }) });
+    const error = await rejection(verifier, await sign(rsa as TestKeyPair));
+    expect(error.message).toBe('signing keys unavailable');
+  });
+});
