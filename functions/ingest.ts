@@ -1,2 +1,4 @@
-// placeholder: replaced by the ingest entry point
-export const handler = async (): Promise<void> => {};
+import { createIngestHandler } from '../shared/ingest/handler';
+
+/** API Gateway (REST v1 or HTTP API v2) → ingest. Created once per container, reused by every request. */
+export const handler = createIngestHandler();

@@ -61,6 +61,8 @@ export interface S3ArchiveSettings {
 export interface GatewayConfig {
   access_config?: string;
   topic_keys_config?: string;
+  /** Where topic schemas are discovered: a directory (default `<confDir>/topics`) or an s3:// prefix. */
+  topic_schemas?: string;
   token_provider_url?: string;
   token_public_keys_url?: string;
   /** Legacy spelling of `token_public_keys_url`. */

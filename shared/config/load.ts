@@ -1,0 +1,74 @@
+import path from 'node:path';
+import type { GatewayConfig } from './settings';
+import { ConfigError, readJson, resolveLocation } from './source';
+import { SINK_NAMES, isSinkName, type SinkName } from '../sinks/types';
+
+/**
+ * Deployment-time values may come from the environment (serverless.yml parameters) instead of the
+ * packaged config.json; the environment wins so one bundle serves every stage.
+ */
+const ENV_OVERRIDES: ReadonlyArray<[keyof GatewayConfig, string]> = [
+  ['access_config', 'ACCESS_CONFIG'],
+  ['topic_schemas', 'TOPIC_SCHEMAS'],
+  ['token_provider_url', 'TOKEN_PROVIDER_URL'],
+  ['token_public_keys_url', 'TOKEN_PUBLIC_KEYS_URL'],
+  ['token_issuer', 'TOKEN_ISSUER'],
+  ['token_audience', 'TOKEN_AUDIENCE'],
+  ['kafka_bootstrap_server', 'KAFKA_BOOTSTRAP_SERVER'],
+  ['event_bus_arn', 'EVENT_BUS_ARN'],
+];
+
+export async function loadConfig(confDir: string, env: NodeJS.ProcessEnv = process.env): Promise<GatewayConfig> {
+  const location = env.CONFIG_LOCATION ?? path.join(confDir, 'config.json');
+  const doc = await readJson(location);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new ConfigError(`${location} must hold a JSON object`);
+  }
+  const config = { ...(doc as GatewayConfig) };
+  for (const [key, variable] of ENV_OVERRIDES) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') (config as Record<string, unknown>)[key] = value;
+  }
+  if (env.ARCHIVE_BUCKET) config.s3_archive = { ...config.s3_archive, bucket: env.ARCHIVE_BUCKET };
+  if (config.token_public_keys_url === undefined && config.token_public_key_url !== undefined) {
+    config.token_public_keys_url = config.token_public_key_url;
+  }
+  return config;
+}
+
+/** The legacy `topic_keys_config` file: topic → field used as the message key. */
+export async function loadLegacyTopicKeys(config: GatewayConfig, confDir: string): Promise<Record<string, string>> {
+  if (!config.topic_keys_config) return {};
+  const location = resolveLocation(config.topic_keys_config, confDir);
+  const doc = await readJson(location);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new ConfigError(`${location} must map topic names to field names`);
+  }
+  for (const [topic, field] of Object.entries(doc)) {
+    if (typeof field !== 'string') throw new ConfigError(`${location}: key field of "${topic}" must be a string`);
+  }
+  return doc as Record<string, string>;
+}
+
+/**
+ * Sinks this deployment delivers to. `EVENTGATE_SINKS` (set by the deployment) wins; otherwise a
+ * sink counts as available when its connection is configured.
+ */
+export function availableSinks(config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): SinkName[] {
+  if (env.EVENTGATE_SINKS !== undefined) {
+    const listed = env.EVENTGATE_SINKS.split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
+    for (const name of listed) {
+      if (!isSinkName(name)) throw new ConfigError(`EVENTGATE_SINKS names unknown sink "${name}"`);
+    }
+    return listed as SinkName[];
+  }
+  const configured: Record<SinkName, boolean> = {
+    kafka: Boolean(config.kafka_bootstrap_server),
+    eventbridge: Boolean(config.event_bus_arn),
+    postgres: Boolean(env.DATABASE_URL || config.postgres?.url || env.POSTGRES_SECRET_NAME),
+    s3: Boolean(config.s3_archive?.bucket),
+  };
+  return SINK_NAMES.filter((sink) => configured[sink]);
+}

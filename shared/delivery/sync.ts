@@ -1,0 +1,48 @@
+import type { Envelope } from '../envelope';
+import type { Sink, SinkName } from '../sinks/types';
+import { recordFailure, type Delivery, type DeliveryReport } from './types';
+
+export type SinkProvider = (name: SinkName) => Promise<Sink>;
+
+export interface SyncDeliveryOptions {
+  sinks: SinkProvider;
+  /** Default budget for each sink's write; a sink that takes longer counts as failed for this request. */
+  timeoutMs: number;
+}
+
+class SinkTimeoutError extends Error {}
+
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SinkTimeoutError(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The sync path: every sink of the topic written inline and in parallel, so the answer can say
+ * exactly which sinks took the event.
+ */
+export class SyncDelivery implements Delivery {
+  constructor(private readonly options: SyncDeliveryOptions) {}
+
+  async deliver(sinks: readonly SinkName[], events: readonly Envelope[], budgetMs?: number): Promise<DeliveryReport> {
+    const report: DeliveryReport = new Map();
+    const timeoutMs = budgetMs ?? this.options.timeoutMs;
+    await Promise.all(
+      sinks.map(async (name) => {
+        try {
+          const sink = await this.options.sinks(name);
+          const outcomes = await withTimeout(sink.write(events), timeoutMs, `${name} sink`);
+          for (const outcome of outcomes) {
+            if (!outcome.ok) recordFailure(report, outcome.id, { type: name, message: outcome.error.message });
+          }
+        } catch (error) {
+          for (const event of events) recordFailure(report, event.id, { type: name, message: (error as Error).message });
+        }
+      }),
+    );
+    return report;
+  }
+}

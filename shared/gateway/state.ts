@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseAccessMap, type AccessMap } from '../auth/access';
+import { KeyStore } from '../auth/keys';
+import { TokenVerifier } from '../auth/token';
+import { availableSinks, loadConfig, loadLegacyTopicKeys } from '../config/load';
+import { DEFAULTS, type GatewayConfig } from '../config/settings';
+import { ConfigError, readJson, resolveLocation } from '../config/source';
+import { logger } from '../observability/logger';
+import type { SinkName } from '../sinks/types';
+import { loadTopicRegistry, type TopicRegistry } from '../topics/registry';
+
+/** Everything the ingest function derives from configuration, loaded together and swapped whole. */
+export interface GatewayState {
+  confDir: string;
+  config: GatewayConfig;
+  sinks: SinkName[];
+  topics: TopicRegistry;
+  access: AccessMap;
+  verifier: TokenVerifier | null;
+  apiSpec: string;
+  loadedAt: number;
+}
+
+export interface GatewayStateOptions {
+  confDir: string;
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+}
+
+async function loadAccessMap(config: GatewayConfig, confDir: string): Promise<AccessMap> {
+  const location = resolveLocation(config.access_config ?? 'access.json', confDir);
+  return parseAccessMap(await readJson(location), location);
+}
+
+async function loadApiSpec(confDir: string): Promise<string> {
+  const location = path.join(confDir, 'api.yaml');
+  const spec = await readFile(location, 'utf8').catch(() => '');
+  if (spec.trim() === '') throw new ConfigError(`${location} is missing or empty`);
+  return spec;
+}
+
+/**
+ * Holds the loaded state and reloads it after `reload_ttl_seconds` (in the background, serving the
+ * old state meanwhile) or on demand. A reload that fails keeps the previous state and is logged:
+ * one broken upload must not take a running gateway down.
+ */
+export class GatewayStateLoader {
+  private state?: GatewayState;
+  private loading?: Promise<GatewayState>;
+  private keyStore?: { url: string; store: KeyStore };
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly now: () => number;
+
+  constructor(private readonly options: GatewayStateOptions) {
+    this.env = options.env ?? process.env;
+    this.now = options.now ?? Date.now;
+  }
+
+  async current(): Promise<GatewayState> {
+    if (!this.state) return this.load();
+    const ttl = (this.state.config.reload_ttl_seconds ?? DEFAULTS.reload_ttl_seconds) * 1000;
+    if (this.now() - this.state.loadedAt > ttl && !this.loading) {
+      this.load().catch((error: unknown) => logger.error('configuration reload failed', { error }));
+    }
+    return this.state;
+  }
+
+  /** Reloads config, access map, schemas and keys now; concurrent callers share one reload. */
+  async reload(): Promise<GatewayState> {
+    const state = await this.load();
+    await this.keyStore?.store.reload();
+    return state;
+  }
+
+  private load(): Promise<GatewayState> {
+    this.loading ??= this.build().then(
+      (state) => {
+        this.state = state;
+        this.loading = undefined;
+        return state;
+      },
+      (error: unknown) => {
+        this.loading = undefined;
+        throw error;
+      },
+    );
+    return this.loading;
+  }
+
+  private async build(): Promise<GatewayState> {
+    const { confDir } = this.options;
+    const config = await loadConfig(confDir, this.env);
+    const sinks = availableSinks(config, this.env);
+    const [legacyKeys, access, apiSpec] = await Promise.all([
+      loadLegacyTopicKeys(config, confDir),
+      loadAccessMap(config, confDir),
+      loadApiSpec(confDir),
+    ]);
+    const topics = await loadTopicRegistry({ config, confDir, availableSinks: sinks, legacyKeys });
+    return {
+      confDir,
+      config,
+      sinks,
+      topics,
+      access,
+      verifier: this.verifierFor(config),
+      apiSpec,
+      loadedAt: this.now(),
+    };
+  }
+
+  /** The key store outlives reloads unless the key URL changed, so a reload does not drop cached keys. */
+  private verifierFor(config: GatewayConfig): TokenVerifier | null {
+    const url = config.token_public_keys_url;
+    if (!url) return null;
+    if (this.keyStore?.url !== url) {
+      const location = /^(https?|s3|file):/.test(url) ? url : resolveLocation(url, this.options.confDir);
+      this.keyStore = {
+        url,
+        store: new KeyStore({
+          url: location,
+          ttlSeconds: config.token_keys_ttl_seconds ?? DEFAULTS.token_keys_ttl_seconds,
+          logger: { warn: (message, attributes) => logger.warn(message, { ...attributes }) },
+        }),
+      };
+    }
+    return new TokenVerifier({
+      keys: this.keyStore.store,
+      issuer: config.token_issuer,
+      audience: config.token_audience,
+    });
+  }
+}

@@ -1,0 +1,67 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+
+export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
+
+/** The parts of an API Gateway event the gateway uses, the same for REST (v1) and HTTP API (v2). */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** Raw body bytes as received (base64 already decoded). */
+  body: Buffer | null;
+  requestId: string | null;
+  sourceIp: string | null;
+}
+
+function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
+  return (event as APIGatewayProxyEventV2).version === '2.0';
+}
+
+function lowerCased(headers: Record<string, string | undefined> | null | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value !== undefined) result[name.toLowerCase()] = value;
+  }
+  return result;
+}
+
+function definedOnly(values: Record<string, string | undefined> | null | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values ?? {})) if (value !== undefined) result[name] = value;
+  return result;
+}
+
+/** HTTP APIs put a named stage in front of the path; routes are matched without it. */
+function withoutStage(path: string, stage: string | undefined): string {
+  if (!stage || stage === '$default') return path;
+  const prefix = `/${stage}`;
+  return path === prefix ? '/' : path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : path;
+}
+
+export function normalizeRequest(event: ApiGatewayEvent): HttpRequest {
+  const rawBody = event.body ?? null;
+  const body = rawBody === null ? null : Buffer.from(rawBody, event.isBase64Encoded ? 'base64' : 'utf8');
+  if (isV2(event)) {
+    return {
+      method: event.requestContext.http.method.toUpperCase(),
+      path: withoutStage(event.rawPath, event.requestContext.stage),
+      headers: lowerCased(event.headers),
+      query: definedOnly(event.queryStringParameters),
+      body,
+      requestId: event.requestContext.requestId ?? null,
+      sourceIp: event.requestContext.http.sourceIp ?? null,
+    };
+  }
+  // REST APIs give the path without the stage; a custom domain's base path is in requestContext.path.
+  return {
+    method: event.httpMethod.toUpperCase(),
+    path: event.path,
+    headers: lowerCased(event.headers),
+    query: definedOnly(event.queryStringParameters),
+    body,
+    requestId: event.requestContext?.requestId ?? null,
+    sourceIp: event.requestContext?.identity?.sourceIp ?? null,
+  };
+}

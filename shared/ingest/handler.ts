@@ -1,0 +1,65 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { confDir as defaultConfDir, DEFAULTS, type GatewayConfig } from '../config/settings';
+import { SyncDelivery, type SinkProvider } from '../delivery/sync';
+import { GatewayStateLoader } from '../gateway/state';
+import type { ApiGatewayEvent } from '../http/request';
+import { QueuePublisher } from '../queue/publisher';
+import { queueUrlVariable } from '../queue/topology';
+import { SinkRegistry } from '../sinks/registry';
+import { SINK_NAMES, type SinkName } from '../sinks/types';
+import { createIngestApp, type IngestApp } from './app';
+
+export interface IngestHandlerOptions {
+  confDir?: string;
+  env?: NodeJS.ProcessEnv;
+  sqs?: SQSClient;
+  /** Overrides QUEUE_URL_<SINK> from the environment. */
+  queueUrls?: Partial<Record<SinkName, string>>;
+  /** Overrides the sinks built from config (tests, benchmarks). */
+  sinks?: SinkProvider;
+}
+
+export function queueUrlsFromEnv(env: NodeJS.ProcessEnv): Partial<Record<SinkName, string>> {
+  const urls: Partial<Record<SinkName, string>> = {};
+  for (const sink of SINK_NAMES) {
+    const url = env[queueUrlVariable(sink)];
+    if (url) urls[sink] = url;
+  }
+  return urls;
+}
+
+/** Sinks follow the loaded config: a reload that changes it gets fresh clients, the old ones are closed. */
+function sinksFollowingConfig(state: GatewayStateLoader, env: NodeJS.ProcessEnv): SinkProvider {
+  let current: { config: GatewayConfig; registry: SinkRegistry } | undefined;
+  return async (name) => {
+    const { config } = await state.current();
+    if (current?.config !== config) {
+      void current?.registry.closeAll();
+      current = { config, registry: new SinkRegistry(config, env) };
+    }
+    return current.registry.get(name);
+  };
+}
+
+/** Wires the ingest app to its real collaborators: config from CONF_DIR, SQS, sinks from config. */
+export function createIngestHandler(options: IngestHandlerOptions = {}): IngestApp {
+  const env = options.env ?? process.env;
+  const state = new GatewayStateLoader({ confDir: options.confDir ?? defaultConfDir(env), env });
+  const sqs = options.sqs ?? new SQSClient({});
+  const queueUrls = options.queueUrls ?? queueUrlsFromEnv(env);
+  const sinks = options.sinks ?? sinksFollowingConfig(state, env);
+  return createIngestApp({
+    state,
+    sqs,
+    queueUrls,
+    sinks,
+    deliveries: {
+      sync: new SyncDelivery({ sinks, timeoutMs: DEFAULTS.sync_timeout_ms }),
+      async: new QueuePublisher({ client: sqs, queueUrls }),
+    },
+  });
+}
+
+export type IngestResult = APIGatewayProxyResult;
+export type { ApiGatewayEvent };

@@ -1,0 +1,221 @@
+import { authorize } from '../auth/access';
+import { AuthError, extractToken } from '../auth/token';
+import { DEFAULTS } from '../config/settings';
+import type { Delivery, SinkFailure } from '../delivery/types';
+import { createEnvelope, type Envelope } from '../envelope';
+import type { GatewayState } from '../gateway/state';
+import type { HttpRequest } from '../http/request';
+import { errorResponse, json, type ApiError, type HttpResponse } from '../http/response';
+import { logger } from '../observability/logger';
+import type { Topic } from '../topics/registry';
+import { parseEventsBody } from './body';
+
+export interface PostEventsContext {
+  state: GatewayState;
+  correlationId: string;
+  deliveries: Record<Topic['mode'], Delivery>;
+  now?: () => Date;
+}
+
+/** What happened to one event of the request. */
+type EventResult =
+  | { index: number; accepted: true; envelope: Envelope }
+  | { index: number; accepted: false; status: number; errors: ApiError[]; eventId?: string };
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function scalarText(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return null;
+}
+
+function fieldOf(event: unknown, field: string | null): string | null {
+  if (field === null || typeof event !== 'object' || event === null) return null;
+  return scalarText((event as Record<string, unknown>)[field]);
+}
+
+async function authenticate(
+  request: HttpRequest,
+  state: GatewayState,
+  correlationId: string,
+): Promise<{ subject: string | null } | null> {
+  const token = extractToken(request.headers);
+  if (token === null || state.verifier === null) return null;
+  try {
+    return await state.verifier.verify(token);
+  } catch (error) {
+    if (error instanceof AuthError) {
+      logger.info('token rejected', { reason: error.message, correlationId });
+      return null;
+    }
+    throw error;
+  }
+}
+
+/** Access, size and schema checks of one event; the envelope when it passes them all. */
+function admit(
+  topic: Topic,
+  state: GatewayState,
+  subject: string | null,
+  event: unknown,
+  index: number,
+  idempotencyKey: string | null,
+  context: PostEventsContext,
+): EventResult {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    return { index, accepted: false, status: 400, errors: [{ type: 'validation', message: 'an event must be a JSON object' }] };
+  }
+  const decision = authorize(state.access, topic.name, subject, event);
+  if (!decision.allowed) {
+    return { index, accepted: false, status: 403, errors: [{ type: decision.type, message: decision.message }] };
+  }
+  if (topic.maxEventBytes !== null) {
+    const bytes = Buffer.byteLength(JSON.stringify(event));
+    if (bytes > topic.maxEventBytes) {
+      const message = `event is ${bytes} bytes; topic '${topic.name}' accepts at most ${topic.maxEventBytes}`;
+      return { index, accepted: false, status: 413, errors: [{ type: 'size', message }] };
+    }
+  }
+  const violations = topic.validate(event);
+  if (violations.length > 0) return { index, accepted: false, status: 400, errors: violations };
+  const envelope = createEnvelope({
+    topic: topic.name,
+    payload: event,
+    subject,
+    correlationId: context.correlationId,
+    key: fieldOf(event, topic.keyField),
+    idempotencyKey: idempotencyKey ?? fieldOf(event, topic.idField),
+    receivedAt: context.now?.(),
+  });
+  return { index, accepted: true, envelope };
+}
+
+function failureErrors(failures: SinkFailure[]): ApiError[] {
+  return failures.map((failure) => ({ type: failure.type, message: failure.message }));
+}
+
+/** The status for a batch where nothing was accepted: the most telling one all results share. */
+function statusWhenNoneAccepted(results: EventResult[]): number {
+  const statuses = new Set(results.map((result) => (result.accepted ? 202 : result.status)));
+  if (statuses.has(500)) return 500;
+  if (statuses.size === 1) return [...statuses][0] as number;
+  return 400;
+}
+
+function singleResponse(result: EventResult, topic: Topic): HttpResponse {
+  if (result.accepted) {
+    return json(202, {
+      success: true,
+      statusCode: 202,
+      eventId: result.envelope.id,
+      topic: topic.name,
+      mode: topic.mode,
+    });
+  }
+  const response = errorResponse(result.status, result.errors);
+  if (result.eventId) response.body = JSON.stringify({ ...JSON.parse(response.body), eventId: result.eventId });
+  return response;
+}
+
+function batchResponse(results: EventResult[], topic: Topic): HttpResponse {
+  const accepted = results.filter((result) => result.accepted).length;
+  const statusCode = accepted === results.length ? 202 : accepted === 0 ? statusWhenNoneAccepted(results) : 207;
+  const items = results.map((result) =>
+    result.accepted
+      ? { index: result.index, success: true, eventId: result.envelope.id }
+      : { index: result.index, success: false, statusCode: result.status, errors: result.errors, eventId: result.eventId },
+  );
+  const body: Record<string, unknown> = {
+    success: accepted === results.length,
+    statusCode,
+    topic: topic.name,
+    mode: topic.mode,
+    accepted,
+    rejected: results.length - accepted,
+    results: items,
+  };
+  if (accepted < results.length) {
+    body.errors = results.flatMap((result) =>
+      result.accepted ? [] : result.errors.map((error) => ({ ...error, index: result.index })),
+    );
+  }
+  return json(statusCode, body);
+}
+
+/** POST /topics/{topic}: 413 → 401 → 404 → 403 → 415/400 → per-event checks → delivery. */
+export async function postEvents(request: HttpRequest, topicName: string, context: PostEventsContext): Promise<HttpResponse> {
+  const { state } = context;
+  const maxBody = state.config.max_body_bytes ?? DEFAULTS.max_body_bytes;
+  if (request.body !== null && request.body.length > maxBody) {
+    return errorResponse(413, { type: 'size', message: `Request body is larger than ${maxBody} bytes` });
+  }
+
+  const identity = await authenticate(request, state, context.correlationId);
+  if (identity === null) return errorResponse(401, { type: 'auth', message: 'Invalid or missing token' });
+
+  const topic = state.topics.get(topicName);
+  if (!topic) return errorResponse(404, { type: 'topic', message: `Topic '${topicName}' not found` });
+
+  // The user-level check needs no event; field rules are applied per event below.
+  const userDecision = authorize(state.access, topic.name, identity.subject, undefined);
+  if (!userDecision.allowed && userDecision.type === 'auth') {
+    return errorResponse(403, { type: 'auth', message: userDecision.message });
+  }
+
+  const parsed = parseEventsBody(request.body, request.headers['content-type']);
+  if (!parsed.ok) return errorResponse(parsed.status, parsed.error);
+  const maxBatch = state.config.max_batch_events ?? DEFAULTS.max_batch_events;
+  if (parsed.batch && parsed.events.length === 0) {
+    return errorResponse(400, { type: 'validation', message: 'A batch must hold at least one event' });
+  }
+  if (parsed.events.length > maxBatch) {
+    return errorResponse(413, {
+      type: 'size',
+      message: `A batch may hold at most ${maxBatch} events; got ${parsed.events.length}`,
+    });
+  }
+
+  const idempotencyHeader = request.headers['idempotency-key'] ?? null;
+  if (idempotencyHeader !== null && !IDEMPOTENCY_KEY.test(idempotencyHeader)) {
+    return errorResponse(400, {
+      type: 'validation',
+      message: 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces',
+    });
+  }
+  const results = parsed.events.map((event, index) => {
+    const key = idempotencyHeader === null ? null : parsed.batch ? `${idempotencyHeader}#${index}` : idempotencyHeader;
+    return admit(topic, state, identity.subject, event, index, key, context);
+  });
+
+  const envelopes = results.flatMap((result) => (result.accepted ? [result.envelope] : []));
+  if (envelopes.length > 0) {
+    const report = await context.deliveries[topic.mode].deliver(
+      topic.sinks,
+      envelopes,
+      state.config.sync_timeout_ms ?? DEFAULTS.sync_timeout_ms,
+    );
+    for (const [position, result] of results.entries()) {
+      if (!result.accepted) continue;
+      const failures = report.get(result.envelope.id);
+      if (failures) {
+        results[position] = {
+          index: result.index,
+          accepted: false,
+          status: 500,
+          errors: failureErrors(failures),
+          eventId: result.envelope.id,
+        };
+        logger.error('delivery failed', {
+          eventId: result.envelope.id,
+          topic: topic.name,
+          correlationId: context.correlationId,
+          failures,
+        });
+      }
+    }
+  }
+
+  if (!parsed.batch) return singleResponse(results[0] as EventResult, topic);
+  return batchResponse(results, topic);
+}

@@ -1,0 +1,132 @@
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import type { Envelope } from '../envelope';
+import type { SinkName } from '../sinks/types';
+import { recordFailure, type Delivery, type DeliveryReport } from '../delivery/types';
+
+/** SQS caps: 10 entries and 1 MiB of payload per SendMessageBatch, 1 MiB per message. */
+export const SQS_MAX_BATCH_ENTRIES = 10;
+export const SQS_MAX_PAYLOAD_BYTES = 1024 * 1024;
+// Headroom for message attributes and the entry's own fields.
+const ATTRIBUTE_ALLOWANCE = 512;
+
+export interface QueuePublisherOptions {
+  client: SQSClient;
+  /** Each sink's queue URL; a sink missing here is a deployment error reported per event. */
+  queueUrls: Partial<Record<SinkName, string>>;
+  /** Entries the queue rejected as a server fault are sent again this many times. */
+  entryRetries?: number;
+}
+
+interface PreparedMessage {
+  envelope: Envelope;
+  body: string;
+  bytes: number;
+}
+
+function attributesOf(envelope: Envelope): SendMessageBatchRequestEntry['MessageAttributes'] {
+  return {
+    topic: { DataType: 'String', StringValue: envelope.topic },
+    eventId: { DataType: 'String', StringValue: envelope.id },
+  };
+}
+
+/** Splits messages into SendMessageBatch calls within the entry-count and byte limits. */
+export function chunkForBatches<T extends { bytes: number }>(messages: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let currentBytes = 0;
+  for (const message of messages) {
+    const size = message.bytes + ATTRIBUTE_ALLOWANCE;
+    if (current.length === SQS_MAX_BATCH_ENTRIES || (current.length > 0 && currentBytes + size > SQS_MAX_PAYLOAD_BYTES)) {
+      chunks.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(message);
+    currentBytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * The async path: one message per event on each sink's own queue, all sinks in parallel. An event
+ * counts as enqueued only when every one of its sink queues acknowledged it.
+ */
+export class QueuePublisher implements Delivery {
+  private readonly entryRetries: number;
+
+  constructor(private readonly options: QueuePublisherOptions) {
+    this.entryRetries = options.entryRetries ?? 2;
+  }
+
+  async deliver(sinks: readonly SinkName[], events: readonly Envelope[]): Promise<DeliveryReport> {
+    const report: DeliveryReport = new Map();
+    const prepared: PreparedMessage[] = [];
+    for (const envelope of events) {
+      const body = JSON.stringify(envelope);
+      const bytes = Buffer.byteLength(body);
+      if (bytes + ATTRIBUTE_ALLOWANCE > SQS_MAX_PAYLOAD_BYTES) {
+        for (const sink of sinks) {
+          recordFailure(report, envelope.id, { type: sink, message: 'event is larger than a queue message may be' });
+        }
+      } else {
+        prepared.push({ envelope, body, bytes });
+      }
+    }
+    await Promise.all(sinks.map((sink) => this.publishToSink(sink, prepared, report)));
+    return report;
+  }
+
+  private async publishToSink(sink: SinkName, messages: PreparedMessage[], report: DeliveryReport): Promise<void> {
+    const queueUrl = this.options.queueUrls[sink];
+    if (!queueUrl) {
+      for (const { envelope } of messages) {
+        recordFailure(report, envelope.id, { type: sink, message: `no queue is configured for sink ${sink}` });
+      }
+      return;
+    }
+    await Promise.all(chunkForBatches(messages).map((chunk) => this.sendChunk(sink, queueUrl, chunk, report)));
+  }
+
+  private async sendChunk(
+    sink: SinkName,
+    queueUrl: string,
+    chunk: PreparedMessage[],
+    report: DeliveryReport,
+  ): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      const byEntryId = new Map(pending.map((message, index) => [String(index), message]));
+      let failed: Array<{ message: PreparedMessage; reason: string; retryable: boolean }>;
+      try {
+        const result = await this.options.client.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: pending.map((message, index) => ({
+              Id: String(index),
+              MessageBody: message.body,
+              MessageAttributes: attributesOf(message.envelope),
+            })),
+          }),
+        );
+        failed = (result.Failed ?? []).flatMap((entry) => {
+          const message = entry.Id === undefined ? undefined : byEntryId.get(entry.Id);
+          return message
+            ? [{ message, reason: `${entry.Code ?? 'error'}: ${entry.Message ?? ''}`.trim(), retryable: !entry.SenderFault }]
+            : [];
+        });
+      } catch (error) {
+        // The SDK already retried transient faults of the call itself.
+        failed = pending.map((message) => ({ message, reason: (error as Error).message, retryable: false }));
+      }
+      const retry = attempt < this.entryRetries ? failed.filter((entry) => entry.retryable) : [];
+      for (const entry of failed) {
+        if (!retry.includes(entry)) {
+          recordFailure(report, entry.message.envelope.id, { type: sink, message: `enqueue failed: ${entry.reason}` });
+        }
+      }
+      pending = retry.map((entry) => entry.message);
+    }
+  }
+}

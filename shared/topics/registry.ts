@@ -1,0 +1,118 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { GatewayConfig, TopicMode } from '../config/settings';
+import { ConfigError, isS3Uri, parseS3Uri, readJson, resolveLocation } from '../config/source';
+import { isSinkName, type SinkName } from '../sinks/types';
+import { compileSchema, type EventValidator } from '../validation/validator';
+
+/** A registered topic: everything the request path needs, prepared once at load. */
+export interface Topic {
+  name: string;
+  schema: unknown;
+  validate: EventValidator;
+  mode: TopicMode;
+  sinks: SinkName[];
+  keyField: string | null;
+  idField: string | null;
+  maxEventBytes: number | null;
+}
+
+export interface TopicRegistry {
+  /** Names in load order (sorted by file name, as discovered). */
+  names(): string[];
+  /** Case-insensitive lookup. */
+  get(name: string): Topic | undefined;
+}
+
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+async function listSchemaLocations(location: string): Promise<string[]> {
+  if (isS3Uri(location)) {
+    const { bucket, key } = parseS3Uri(location);
+    const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+    const s3 = new S3Client({});
+    const found: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const item of page.Contents ?? []) {
+        if (item.Key?.endsWith('.json')) found.push(`s3://${bucket}/${item.Key}`);
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    return found.sort();
+  }
+  const entries = await readdir(location).catch((error: NodeJS.ErrnoException) => {
+    throw new ConfigError(`cannot list topic schemas in ${location}: ${error.message}`);
+  });
+  return entries
+    .filter((entry) => entry.endsWith('.json'))
+    .sort()
+    .map((entry) => path.join(location, entry));
+}
+
+function topicNameOf(location: string): string {
+  return path.posix.basename(location.replace(/\\/g, '/'), '.json');
+}
+
+export interface RegistryInputs {
+  config: GatewayConfig;
+  confDir: string;
+  /** Sinks this deployment can deliver to; a topic's default. */
+  availableSinks: SinkName[];
+  /** Key fields from the legacy `topic_keys_config` file. */
+  legacyKeys: Record<string, string>;
+}
+
+/**
+ * Discovers topics from `<confDir>/topics/<topic>.json` (or `topic_schemas`, which may be an s3://
+ * prefix) and joins each with its settings under `topics` in config.json.
+ */
+export async function loadTopicRegistry(inputs: RegistryInputs): Promise<TopicRegistry> {
+  const { config, confDir, availableSinks, legacyKeys } = inputs;
+  const schemasAt = resolveLocation(config.topic_schemas ?? 'topics', confDir);
+  const locations = await listSchemaLocations(schemasAt);
+  const settings = config.topics ?? {};
+  const byName = new Map<string, Topic>();
+  const order: string[] = [];
+
+  const schemas = await Promise.all(locations.map(async (location) => [location, await readJson(location)] as const));
+  for (const [location, schema] of schemas) {
+    const name = topicNameOf(location);
+    if (!TOPIC_NAME.test(name)) throw new ConfigError(`${location}: "${name}" is not a valid topic name`);
+    const lowered = name.toLowerCase();
+    if (byName.has(lowered)) throw new ConfigError(`${location}: topic "${name}" is defined twice`);
+    const own = settings[name] ?? settings[lowered] ?? {};
+    const sinks = own.sinks ?? availableSinks;
+    for (const sink of sinks) {
+      if (!isSinkName(sink)) throw new ConfigError(`config.json: topic "${name}" names unknown sink "${String(sink)}"`);
+    }
+    const mode = own.mode ?? 'async';
+    if (mode !== 'async' && mode !== 'sync') {
+      throw new ConfigError(`config.json: topic "${name}" has mode "${String(mode)}" (expected sync or async)`);
+    }
+    byName.set(lowered, {
+      name,
+      schema,
+      validate: compileSchema(schema, location),
+      mode,
+      sinks: [...sinks],
+      keyField: own.key ?? legacyKeys[name] ?? null,
+      idField: own.id_field ?? null,
+      maxEventBytes: own.max_event_bytes ?? null,
+    });
+    order.push(name);
+  }
+  for (const name of Object.keys(settings)) {
+    if (!byName.has(name.toLowerCase())) {
+      throw new ConfigError(`config.json: settings for topic "${name}" but no schema ${name}.json in ${schemasAt}`);
+    }
+  }
+  return {
+    names: () => [...order],
+    get: (name) => byName.get(name.toLowerCase()),
+  };
+}
