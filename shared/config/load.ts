@@ -18,7 +18,10 @@ const ENV_OVERRIDES: ReadonlyArray<[keyof GatewayConfig, string]> = [
   ['event_bus_arn', 'EVENT_BUS_ARN'],
 ];
 
-export async function loadConfig(confDir: string, env: NodeJS.ProcessEnv = process.env): Promise<GatewayConfig> {
+export async function loadConfig(
+  confDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<GatewayConfig> {
   const location = env.CONFIG_LOCATION ?? path.join(confDir, 'config.json');
   const doc = await readJson(location);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
@@ -37,7 +40,10 @@ export async function loadConfig(confDir: string, env: NodeJS.ProcessEnv = proce
 }
 
 /** The legacy `topic_keys_config` file: topic → field used as the message key. */
-export async function loadLegacyTopicKeys(config: GatewayConfig, confDir: string): Promise<Record<string, string>> {
+export async function loadLegacyTopicKeys(
+  config: GatewayConfig,
+  confDir: string,
+): Promise<Record<string, string>> {
   if (!config.topic_keys_config) return {};
   const location = resolveLocation(config.topic_keys_config, confDir);
   const doc = await readJson(location);
@@ -45,7 +51,8 @@ export async function loadLegacyTopicKeys(config: GatewayConfig, confDir: string
     throw new ConfigError(`${location} must map topic names to field names`);
   }
   for (const [topic, field] of Object.entries(doc)) {
-    if (typeof field !== 'string') throw new ConfigError(`${location}: key field of "${topic}" must be a string`);
+    if (typeof field !== 'string')
+      throw new ConfigError(`${location}: key field of "${topic}" must be a string`);
   }
   return doc as Record<string, string>;
 }
@@ -62,7 +69,8 @@ export function availableSinks(config: GatewayConfig, env: NodeJS.ProcessEnv = p
     for (const name of listed) {
       if (!isSinkName(name)) throw new ConfigError(`EVENTGATE_SINKS names unknown sink "${name}"`);
     }
-    return listed as SinkName[];
+    // Canonical order, so error lists and headers do not depend on how the variable was written.
+    return SINK_NAMES.filter((sink) => listed.includes(sink));
   }
   const configured: Record<SinkName, boolean> = {
     kafka: Boolean(config.kafka_bootstrap_server),

@@ -79,7 +79,9 @@ export async function loadTopicRegistry(inputs: RegistryInputs): Promise<TopicRe
   const byName = new Map<string, Topic>();
   const order: string[] = [];
 
-  const schemas = await Promise.all(locations.map(async (location) => [location, await readJson(location)] as const));
+  const schemas = await Promise.all(
+    locations.map(async (location) => [location, await readJson(location)] as const),
+  );
   for (const [location, schema] of schemas) {
     const name = topicNameOf(location);
     if (!TOPIC_NAME.test(name)) throw new ConfigError(`${location}: "${name}" is not a valid topic name`);
@@ -87,12 +89,19 @@ export async function loadTopicRegistry(inputs: RegistryInputs): Promise<TopicRe
     if (byName.has(lowered)) throw new ConfigError(`${location}: topic "${name}" is defined twice`);
     const own = settings[name] ?? settings[lowered] ?? {};
     const sinks = own.sinks ?? availableSinks;
+    if (sinks.length === 0) {
+      // Accepting events that go nowhere would be losing them quietly.
+      throw new ConfigError(`topic "${name}" has no sink to deliver to: configure at least one sink`);
+    }
     for (const sink of sinks) {
-      if (!isSinkName(sink)) throw new ConfigError(`config.json: topic "${name}" names unknown sink "${String(sink)}"`);
+      if (!isSinkName(sink))
+        throw new ConfigError(`config.json: topic "${name}" names unknown sink "${String(sink)}"`);
     }
     const mode = own.mode ?? 'async';
     if (mode !== 'async' && mode !== 'sync') {
-      throw new ConfigError(`config.json: topic "${name}" has mode "${String(mode)}" (expected sync or async)`);
+      throw new ConfigError(
+        `config.json: topic "${name}" has mode "${String(mode)}" (expected sync or async)`,
+      );
     }
     byName.set(lowered, {
       name,
@@ -108,7 +117,9 @@ export async function loadTopicRegistry(inputs: RegistryInputs): Promise<TopicRe
   }
   for (const name of Object.keys(settings)) {
     if (!byName.has(name.toLowerCase())) {
-      throw new ConfigError(`config.json: settings for topic "${name}" but no schema ${name}.json in ${schemasAt}`);
+      throw new ConfigError(
+        `config.json: settings for topic "${name}" but no schema ${name}.json in ${schemasAt}`,
+      );
     }
   }
   return {
