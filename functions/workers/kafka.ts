@@ -1,2 +1,10 @@
-// placeholder: replaced by the worker entry point
-export const handler = async (): Promise<void> => {};
+import { ConfigError } from '../../shared/config/source';
+import { createSinkWorker } from '../../shared/queue/sink-worker';
+import { KafkaSink, kafkaSinkOptionsFromConfig } from '../../shared/sinks/kafka';
+
+/** Kafka queue → Kafka, one sendBatch per SQS batch. */
+export const handler = createSinkWorker('kafka', (config) => {
+  const options = kafkaSinkOptionsFromConfig(config);
+  if (!options) throw new ConfigError('the kafka sink is not configured (kafka_bootstrap_server)');
+  return new KafkaSink(options);
+});

@@ -1,2 +1,11 @@
-// placeholder: replaced by the worker entry point
-export const handler = async (): Promise<void> => {};
+import { ConfigError } from '../../shared/config/source';
+import { createSinkWorker } from '../../shared/queue/sink-worker';
+import { PostgresSink } from '../../shared/sinks/postgres';
+import { postgresSinkOptionsFromConfig } from '../../shared/sinks/postgres-config';
+
+/** Postgres queue → one multi-row insert per topic per batch. */
+export const handler = createSinkWorker('postgres', async (config, env) => {
+  const options = await postgresSinkOptionsFromConfig(config, env);
+  if (!options) throw new ConfigError('the postgres sink is not configured (DATABASE_URL, postgres.url or secret)');
+  return new PostgresSink(options);
+});

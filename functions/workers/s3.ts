@@ -1,2 +1,10 @@
-// placeholder: replaced by the worker entry point
-export const handler = async (): Promise<void> => {};
+import { ConfigError } from '../../shared/config/source';
+import { createSinkWorker } from '../../shared/queue/sink-worker';
+import { S3ArchiveSink, s3ArchiveSinkOptionsFromConfig } from '../../shared/sinks/s3';
+
+/** Archive queue → one gzip NDJSON object per topic per batch. */
+export const handler = createSinkWorker('s3', (config) => {
+  const options = s3ArchiveSinkOptionsFromConfig(config);
+  if (!options) throw new ConfigError('the s3 sink is not configured (s3_archive.bucket)');
+  return new S3ArchiveSink(options);
+});

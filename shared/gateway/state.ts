@@ -69,7 +69,10 @@ export class GatewayStateLoader {
   /** Reloads config, access map, schemas and keys now; concurrent callers share one reload. */
   async reload(): Promise<GatewayState> {
     const state = await this.load();
-    await this.keyStore?.store.reload();
+    // The key server being down must not undo a good config reload; the old keys stay in use.
+    await this.keyStore?.store
+      .reload()
+      .catch((error: unknown) => logger.warn('signing keys could not be reloaded; keeping the old ones', { error }));
     return state;
   }
 

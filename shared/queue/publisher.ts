@@ -37,7 +37,10 @@ export function chunkForBatches<T extends { bytes: number }>(messages: readonly 
   let currentBytes = 0;
   for (const message of messages) {
     const size = message.bytes + ATTRIBUTE_ALLOWANCE;
-    if (current.length === SQS_MAX_BATCH_ENTRIES || (current.length > 0 && currentBytes + size > SQS_MAX_PAYLOAD_BYTES)) {
+    if (
+      current.length === SQS_MAX_BATCH_ENTRIES ||
+      (current.length > 0 && currentBytes + size > SQS_MAX_PAYLOAD_BYTES)
+    ) {
       chunks.push(current);
       current = [];
       currentBytes = 0;
@@ -68,7 +71,10 @@ export class QueuePublisher implements Delivery {
       const bytes = Buffer.byteLength(body);
       if (bytes + ATTRIBUTE_ALLOWANCE > SQS_MAX_PAYLOAD_BYTES) {
         for (const sink of sinks) {
-          recordFailure(report, envelope.id, { type: sink, message: 'event is larger than a queue message may be' });
+          recordFailure(report, envelope.id, {
+            type: sink,
+            message: 'event is larger than a queue message may be',
+          });
         }
       } else {
         prepared.push({ envelope, body, bytes });
@@ -78,15 +84,24 @@ export class QueuePublisher implements Delivery {
     return report;
   }
 
-  private async publishToSink(sink: SinkName, messages: PreparedMessage[], report: DeliveryReport): Promise<void> {
+  private async publishToSink(
+    sink: SinkName,
+    messages: PreparedMessage[],
+    report: DeliveryReport,
+  ): Promise<void> {
     const queueUrl = this.options.queueUrls[sink];
     if (!queueUrl) {
       for (const { envelope } of messages) {
-        recordFailure(report, envelope.id, { type: sink, message: `no queue is configured for sink ${sink}` });
+        recordFailure(report, envelope.id, {
+          type: sink,
+          message: `no queue is configured for sink ${sink}`,
+        });
       }
       return;
     }
-    await Promise.all(chunkForBatches(messages).map((chunk) => this.sendChunk(sink, queueUrl, chunk, report)));
+    await Promise.all(
+      chunkForBatches(messages).map((chunk) => this.sendChunk(sink, queueUrl, chunk, report)),
+    );
   }
 
   private async sendChunk(
@@ -113,7 +128,13 @@ export class QueuePublisher implements Delivery {
         failed = (result.Failed ?? []).flatMap((entry) => {
           const message = entry.Id === undefined ? undefined : byEntryId.get(entry.Id);
           return message
-            ? [{ message, reason: `${entry.Code ?? 'error'}: ${entry.Message ?? ''}`.trim(), retryable: !entry.SenderFault }]
+            ? [
+                {
+                  message,
+                  reason: `${entry.Code ?? 'error'}: ${entry.Message ?? ''}`.trim(),
+                  retryable: !entry.SenderFault,
+                },
+              ]
             : [];
         });
       } catch (error) {
@@ -123,7 +144,10 @@ export class QueuePublisher implements Delivery {
       const retry = attempt < this.entryRetries ? failed.filter((entry) => entry.retryable) : [];
       for (const entry of failed) {
         if (!retry.includes(entry)) {
-          recordFailure(report, entry.message.envelope.id, { type: sink, message: `enqueue failed: ${entry.reason}` });
+          recordFailure(report, entry.message.envelope.id, {
+            type: sink,
+            message: `enqueue failed: ${entry.reason}`,
+          });
         }
       }
       pending = retry.map((entry) => entry.message);

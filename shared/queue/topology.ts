@@ -14,6 +14,9 @@ export interface SinkQueueSettings {
   /** Six worker timeouts, as AWS advises, so a slow batch is not handed to a second worker. */
   visibilityTimeoutSeconds: number;
   maxConcurrency: number;
+  /** A failed message's next attempt waits retryBaseSeconds × 2^(attempt-1), at most retryMaxSeconds. */
+  retryBaseSeconds: number;
+  retryMaxSeconds: number;
   queueRetentionSeconds: number;
   /** Longer than the queue's: a standard DLQ keeps each message's original enqueue time. */
   dlqRetentionSeconds: number;
@@ -21,7 +24,11 @@ export interface SinkQueueSettings {
 
 type Overrides = Partial<Omit<SinkQueueSettings, 'sink' | 'visibilityTimeoutSeconds'>>;
 
-const file = topologyFile as { service: string; defaults: Required<Overrides>; sinks: Record<SinkName, Overrides> };
+const file = topologyFile as {
+  service: string;
+  defaults: Required<Overrides>;
+  sinks: Record<SinkName, Overrides>;
+};
 
 export const SERVICE_NAME = file.service;
 

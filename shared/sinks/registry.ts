@@ -21,9 +21,11 @@ async function createSink(name: SinkName, config: GatewayConfig, env: NodeJS.Pro
       return new EventBridgeSink(options);
     }
     case 'postgres': {
-      const { PostgresSink, postgresSinkOptionsFromConfig } = await import('./postgres');
+      const { PostgresSink } = await import('./postgres');
+      const { postgresSinkOptionsFromConfig } = await import('./postgres-config');
       const options = await postgresSinkOptionsFromConfig(config, env);
-      if (!options) throw new ConfigError('the postgres sink is not configured (DATABASE_URL, postgres.url or secret)');
+      if (!options)
+        throw new ConfigError('the postgres sink is not configured (DATABASE_URL, postgres.url or secret)');
       return new PostgresSink(options);
     }
     case 's3': {
@@ -58,6 +60,8 @@ export class SinkRegistry {
   async closeAll(): Promise<void> {
     const sinks = await Promise.allSettled(this.created.values());
     this.created.clear();
-    await Promise.allSettled(sinks.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));
+    await Promise.allSettled(
+      sinks.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)),
+    );
   }
 }
