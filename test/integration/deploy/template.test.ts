@@ -1,0 +1,430 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { dlqName, queueName, queueUrlVariable, sinkQueueSettings } from '../../../shared/queue/topology';
+import { SINK_NAMES, type SinkName } from '../../../shared/sinks/types';
+import { packageService, type PackagedService, type Template } from './package-service';
+import {
+  allPolicyStatements,
+  asArray,
+  dashboardBody,
+  lambdaByName,
+  logicalIdOfRole,
+  props,
+  queueByName,
+  referencedLogicalIds,
+  resourcesOfType,
+  roleStatements,
+  type Statement,
+} from './template-queries';
+import { readZip } from './zip';
+
+const execFileAsync = promisify(execFile);
+
+const SERVICE = 'eventgate';
+const STAGE = 'citest';
+const SUBSET_STAGE = 'cisubset';
+const ALARM_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:eventgate-ops';
+const FOURTEEN_DAYS = 14 * 24 * 3600;
+
+let full: PackagedService;
+let subset: PackagedService;
+
+// Two `serverless package` runs side by side, each in its own copy of the service.
+beforeAll(async () => {
+  const runs = await Promise.allSettled([
+    packageService({ stage: STAGE }),
+    packageService({
+      stage: SUBSET_STAGE,
+      params: {
+        sinks: 'postgres',
+        alarmTopicArn: ALARM_TOPIC,
+        postgresSecretName: 'eventgate/database',
+        configBucket: 'eventgate-config',
+        configPrefix: 'prod/',
+      },
+    }),
+  ]);
+  const [fullRun, subsetRun] = runs;
+  if (fullRun.status === 'fulfilled') full = fullRun.value;
+  if (subsetRun.status === 'fulfilled') subset = subsetRun.value;
+  for (const run of runs) if (run.status === 'rejected') throw run.reason;
+}, 180_000);
+
+afterAll(() => {
+  full?.cleanup();
+  subset?.cleanup();
+});
+
+function workerName(stage: string, sink: SinkName): string {
+  return `${SERVICE}-${stage}-${sink}-worker`;
+}
+
+function queueLogicalIds(template: Template): Set<string> {
+  return new Set(resourcesOfType(template, 'AWS::SQS::Queue').map(([id]) => id));
+}
+
+/** Paths of the files under a directory, as a zip names them (forward slashes, relative). */
+function filesUnder(directory: string, prefix: string): string[] {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? filesUnder(path.join(directory, entry.name), `${prefix}/${entry.name}`)
+      : [`${prefix}/${entry.name}`],
+  );
+}
+
+/** Statements other than the function's own log writing. */
+function grantsBeyondLogs(statements: Statement[]): Statement[] {
+  return statements.filter(
+    (statement) => !asArray(statement.Action).every((action) => action.startsWith('logs:')),
+  );
+}
+
+describe('packaged template with every sink', () => {
+  const template = (): Template => full.template;
+
+  test.each(SINK_NAMES)('%s: encrypted queue and 14-day DLQ with the topology redrive policy', (sink) => {
+    const settings = sinkQueueSettings(sink);
+    const [queueId, queue] = queueByName(template(), queueName(sink, STAGE));
+    const [dlqId, dlq] = queueByName(template(), dlqName(sink, STAGE));
+    expect(queueId).not.toBe(dlqId);
+
+    expect(props(queue).SqsManagedSseEnabled).toBe(true);
+    expect(props(dlq).SqsManagedSseEnabled).toBe(true);
+    expect(props(queue).RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+      maxReceiveCount: settings.maxReceiveCount,
+    });
+    expect(props(dlq).MessageRetentionPeriod).toBe(FOURTEEN_DAYS);
+    expect(props(dlq).MessageRetentionPeriod as number).toBeGreaterThan(
+      props(queue).MessageRetentionPeriod as number,
+    );
+    expect(props(queue).MessageRetentionPeriod).toBe(settings.queueRetentionSeconds);
+
+    const [, worker] = lambdaByName(template(), workerName(STAGE, sink));
+    expect(props(worker).Timeout).toBe(settings.workerTimeoutSeconds);
+    expect(props(queue).VisibilityTimeout).toBe(6 * (props(worker).Timeout as number));
+  });
+
+  test.each(SINK_NAMES)(
+    '%s: worker consumes its queue in partial-batch mode with topology batching',
+    (sink) => {
+      const settings = sinkQueueSettings(sink);
+      const [queueId] = queueByName(template(), queueName(sink, STAGE));
+      const [workerId, worker] = lambdaByName(template(), workerName(STAGE, sink));
+      expect(props(worker).Handler).toBe(`functions/workers/${sink}.handler`);
+      expect(props(worker).Runtime).toBe('nodejs22.x');
+      expect(props(worker).Architectures).toEqual(['arm64']);
+
+      const mappings = resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping').filter(([, mapping]) =>
+        referencedLogicalIds(props(mapping).FunctionName).has(workerId),
+      );
+      expect(mappings).toHaveLength(1);
+      const mapping = props(mappings[0]?.[1]);
+      expect(mapping.EventSourceArn).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+      expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(mapping.BatchSize).toBe(settings.batchSize);
+      expect(mapping.MaximumBatchingWindowInSeconds).toBe(settings.maximumBatchingWindowSeconds);
+      expect(mapping.ScalingConfig).toEqual({ MaximumConcurrency: settings.maxConcurrency });
+    },
+  );
+
+  test.each(SINK_NAMES)('%s: alarms on oldest message age and on a non-empty DLQ', (sink) => {
+    const alarms = resourcesOfType(template(), 'AWS::CloudWatch::Alarm').map(([, alarm]) => props(alarm));
+    const onQueue = (name: string, metric: string) =>
+      alarms.filter(
+        (alarm) =>
+          alarm.Namespace === 'AWS/SQS' &&
+          alarm.MetricName === metric &&
+          JSON.stringify(alarm.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: name }]),
+      );
+
+    const age = onQueue(queueName(sink, STAGE), 'ApproximateAgeOfOldestMessage');
+    expect(age).toHaveLength(1);
+    expect(age[0]).toMatchObject({
+      Statistic: 'Maximum',
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+
+    const dlq = onQueue(dlqName(sink, STAGE), 'ApproximateNumberOfMessagesVisible');
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]).toMatchObject({
+      Threshold: 0,
+      Period: 60,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    // No alarm topic was given, so no action may point anywhere.
+    for (const alarm of [...age, ...dlq]) {
+      expect(alarm).not.toHaveProperty('AlarmActions');
+      expect(alarm).not.toHaveProperty('OKActions');
+    }
+  });
+
+  test('the dashboard charts each sink queue, DLQ, worker and delivery lag, and the API errors', () => {
+    const widgets = dashboardBody(template()).widgets.filter((widget) => widget.type === 'metric');
+    const lines = widgets.flatMap((widget) => widget.properties.metrics as unknown[][]);
+    const has = (...prefix: unknown[]) =>
+      lines.some((line) =>
+        prefix.every((value, index) => JSON.stringify(line[index]) === JSON.stringify(value)),
+      );
+
+    for (const sink of SINK_NAMES) {
+      const queue = queueName(sink, STAGE);
+      for (const metric of [
+        'ApproximateNumberOfMessagesVisible',
+        'ApproximateAgeOfOldestMessage',
+        'ApproximateNumberOfMessagesNotVisible',
+      ]) {
+        expect(has('AWS/SQS', metric, 'QueueName', queue)).toBe(true);
+      }
+      expect(has('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', dlqName(sink, STAGE))).toBe(
+        true,
+      );
+      expect(has('AWS/Lambda', 'Errors', 'FunctionName', workerName(STAGE, sink))).toBe(true);
+      expect(has('EventGate', 'DeliveryLag', 'service', `${SERVICE}-${STAGE}`, 'sink', sink)).toBe(true);
+    }
+    expect(has('AWS/ApiGateway', '4xx', 'ApiId', '${HttpApi}')).toBe(true);
+    expect(has('AWS/ApiGateway', '5xx', 'ApiId', '${HttpApi}')).toBe(true);
+    expect(template().Resources.HttpApi?.Type).toBe('AWS::ApiGatewayV2::Api');
+  });
+
+  test('the delivery-lag dimension matches the service name the functions publish under', () => {
+    for (const [, fn] of resourcesOfType(template(), 'AWS::Lambda::Function')) {
+      const variables = (props(fn).Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.POWERTOOLS_SERVICE_NAME).toBe(`${SERVICE}-${STAGE}`);
+      expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe('EventGate');
+    }
+  });
+
+  test('no policy statement of any role allows every action or every resource', () => {
+    const statements = allPolicyStatements(template());
+    expect(statements.length).toBeGreaterThan(0);
+    for (const { owner, statement } of statements) {
+      expect({ owner, effect: statement.Effect }).toEqual({ owner, effect: 'Allow' });
+      expect(statement.NotAction).toBeUndefined();
+      expect(statement.NotResource).toBeUndefined();
+      for (const action of asArray(statement.Action)) {
+        expect({ owner, action }).not.toEqual({
+          owner,
+          action: expect.stringMatching(/^(\*|[a-z0-9-]+:\*)$/),
+        });
+      }
+      for (const resource of asArray(statement.Resource)) {
+        expect({ owner, resource }).not.toEqual({ owner, resource: '*' });
+      }
+    }
+    for (const [, role] of resourcesOfType(template(), 'AWS::IAM::Role')) {
+      expect(props(role).ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test('every function runs under a role of its own', () => {
+    const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(1 + SINK_NAMES.length);
+    const roles = functions.map(([, fn]) => logicalIdOfRole(fn));
+    expect(new Set(roles).size).toBe(functions.length);
+    for (const role of roles) expect(template().Resources[role]?.Type).toBe('AWS::IAM::Role');
+  });
+
+  test('the ingest role may only send messages to the sink queues', () => {
+    const [, ingest] = lambdaByName(template(), `${SERVICE}-${STAGE}-ingest`);
+    const grants = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(ingest)));
+    expect(grants.length).toBeGreaterThan(0);
+    const sinkQueues = new Set(SINK_NAMES.map((sink) => queueByName(template(), queueName(sink, STAGE))[0]));
+    const targets = new Set<string>();
+    for (const statement of grants) {
+      expect(asArray(statement.Action)).toEqual(['sqs:SendMessage']);
+      for (const resource of asArray(statement.Resource)) {
+        expect(resource).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+        referencedLogicalIds(resource).forEach((id) => targets.add(id));
+      }
+    }
+    expect(targets).toEqual(sinkQueues);
+  });
+
+  test('the ingest function is told every sink queue URL', () => {
+    const [, ingest] = lambdaByName(template(), `${SERVICE}-${STAGE}-ingest`);
+    const variables = (props(ingest).Environment as { Variables: Record<string, unknown> }).Variables;
+    for (const sink of SINK_NAMES) {
+      const [queueId] = queueByName(template(), queueName(sink, STAGE));
+      expect(variables[queueUrlVariable(sink)]).toEqual({ Ref: queueId });
+    }
+    expect(variables.EVENTGATE_SINKS).toBe(SINK_NAMES.join(','));
+  });
+
+  test.each(SINK_NAMES)('%s worker may touch its own queue and no other', (sink) => {
+    const [, worker] = lambdaByName(template(), workerName(STAGE, sink));
+    const statements = roleStatements(template(), logicalIdOfRole(worker));
+    const [ownQueue] = queueByName(template(), queueName(sink, STAGE));
+    const queues = queueLogicalIds(template());
+
+    const sqsStatements = statements.filter((statement) =>
+      asArray(statement.Action).some((a) => a.startsWith('sqs:')),
+    );
+    expect(sqsStatements).toHaveLength(1);
+    expect(asArray(sqsStatements[0]?.Action).sort()).toEqual(
+      [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ].sort(),
+    );
+    expect(asArray(sqsStatements[0]?.Resource)).toEqual([{ 'Fn::GetAtt': [ownQueue, 'Arn'] }]);
+
+    const queuesTouched = [...referencedLogicalIds(statements)].filter((id) => queues.has(id));
+    expect(queuesTouched).toEqual([ownQueue]);
+    // No queue named in an ARN string either.
+    const otherSinks = SINK_NAMES.filter((other) => other !== sink);
+    const policyText = JSON.stringify(statements);
+    for (const other of otherSinks) expect(policyText).not.toContain(queueName(other, STAGE));
+  });
+
+  test('the HTTP API is throttled and writes access logs', () => {
+    const stage = props(template().Resources.HttpApiStage);
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 });
+    expect(stage.AccessLogSettings).toMatchObject({
+      DestinationArn: { 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] },
+    });
+    const routes = resourcesOfType(template(), 'AWS::ApiGatewayV2::Route').map(
+      ([, route]) => props(route).RouteKey,
+    );
+    expect(routes).toEqual(
+      expect.arrayContaining(['POST /topics/{topic}', 'GET /health', 'POST /terminate']),
+    );
+  });
+
+  test('the ingest bundle carries no Kafka or Postgres client, and the packaged config', () => {
+    const files = readZip(path.join(full.outputDir, 'ingest.zip'));
+    const code = files.get('functions/ingest.js');
+    expect(code).toBeDefined();
+    const text = code?.toString('utf8') ?? '';
+    // Strings that survive minification: kafkajs names its errors, pg requires its optional native driver.
+    const clientsFound = Object.entries({ kafkajs: /KafkaJS/, pg: /["']pg-native["']/ })
+      .filter(([, marker]) => marker.test(text))
+      .map(([client]) => client);
+    expect(clientsFound).toEqual([]);
+
+    for (const file of filesUnder(path.resolve(__dirname, '..', '..', '..', 'conf'), 'conf')) {
+      expect(files.has(file)).toBe(true);
+    }
+  });
+
+  test.each(['ingest', ...SINK_NAMES.map((sink) => `${sink}Worker`)])(
+    'the %s bundle loads with no node_modules beside it',
+    async (functionKey) => {
+      const directory = mkdtempSync(path.join(tmpdir(), `eventgate-${functionKey}-`));
+      try {
+        let entry = '';
+        for (const [name, content] of readZip(path.join(full.outputDir, `${functionKey}.zip`))) {
+          mkdirSync(path.join(directory, path.dirname(name)), { recursive: true });
+          writeFileSync(path.join(directory, name), content);
+          if (name.startsWith('functions/') && name.endsWith('.js')) entry = name;
+        }
+        expect(entry).not.toBe('');
+        const env: NodeJS.ProcessEnv = {
+          PATH: process.env.PATH,
+          CONF_DIR: path.join(directory, 'conf'),
+          AWS_REGION: 'eu-west-1',
+        };
+        const { stdout } = await execFileAsync(
+          process.execPath,
+          ['-e', `process.stdout.write(typeof require(${JSON.stringify(`./${entry}`)}).handler)`],
+          { cwd: directory, env, timeout: 20_000 },
+        );
+        expect(stdout).toBe('function');
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test('one deployment zip per function', () => {
+    expect(Object.keys(full.zipSizes).sort()).toEqual(
+      ['ingest', ...SINK_NAMES.map((sink) => `${sink}Worker`)].sort(),
+    );
+  });
+});
+
+describe('packaged template with only the postgres sink', () => {
+  const template = (): Template => subset.template;
+  const others = SINK_NAMES.filter((sink) => sink !== 'postgres');
+
+  test('has the postgres queue, DLQ, worker and alarms, and nothing of the other sinks', () => {
+    const queueNames = resourcesOfType(template(), 'AWS::SQS::Queue').map(
+      ([, queue]) => props(queue).QueueName,
+    );
+    expect(queueNames.sort()).toEqual(
+      [queueName('postgres', SUBSET_STAGE), dlqName('postgres', SUBSET_STAGE)].sort(),
+    );
+
+    const functionNames = resourcesOfType(template(), 'AWS::Lambda::Function').map(
+      ([, fn]) => props(fn).FunctionName,
+    );
+    expect(functionNames.sort()).toEqual(
+      [`${SERVICE}-${SUBSET_STAGE}-ingest`, workerName(SUBSET_STAGE, 'postgres')].sort(),
+    );
+
+    expect(resourcesOfType(template(), 'AWS::CloudWatch::Alarm')).toHaveLength(2);
+    expect(resourcesOfType(template(), 'AWS::IAM::Role')).toHaveLength(2);
+    expect(resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping')).toHaveLength(1);
+    // The deployment bucket only: no archive bucket without the s3 sink.
+    expect(resourcesOfType(template(), 'AWS::S3::Bucket').map(([id]) => id)).toEqual([
+      'ServerlessDeploymentBucket',
+    ]);
+
+    const text = JSON.stringify(template());
+    for (const sink of others) {
+      expect(text).not.toContain(queueName(sink, SUBSET_STAGE));
+      expect(text).not.toContain(workerName(SUBSET_STAGE, sink));
+      expect(text).not.toContain(queueUrlVariable(sink));
+    }
+    expect(Object.keys(subset.zipSizes).sort()).toEqual(['ingest', 'postgresWorker']);
+  });
+
+  test('the dashboard shows the postgres row only', () => {
+    const lines = dashboardBody(template())
+      .widgets.filter((widget) => widget.type === 'metric')
+      .flatMap((widget) => widget.properties.metrics as unknown[][]);
+    const sinksCharted = new Set(lines.filter((line) => line[1] === 'DeliveryLag').map((line) => line[5]));
+    expect(sinksCharted).toEqual(new Set(['postgres']));
+    const queuesCharted = new Set(lines.filter((line) => line[0] === 'AWS/SQS').map((line) => line[3]));
+    expect(queuesCharted).toEqual(
+      new Set([queueName('postgres', SUBSET_STAGE), dlqName('postgres', SUBSET_STAGE)]),
+    );
+  });
+
+  test('alarms notify the given topic when raised and when cleared', () => {
+    for (const [, alarm] of resourcesOfType(template(), 'AWS::CloudWatch::Alarm')) {
+      expect(props(alarm).AlarmActions).toEqual([ALARM_TOPIC]);
+      expect(props(alarm).OKActions).toEqual([ALARM_TOPIC]);
+    }
+  });
+
+  test('the secret and config grants are scoped to the named secret and prefix', () => {
+    const [, worker] = lambdaByName(template(), workerName(SUBSET_STAGE, 'postgres'));
+    const secretGrant = roleStatements(template(), logicalIdOfRole(worker)).find((statement) =>
+      asArray(statement.Action).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(asArray(secretGrant?.Resource)).toEqual([
+      {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:eventgate/database-??????',
+      },
+    ]);
+
+    const [, ingest] = lambdaByName(template(), `${SERVICE}-${SUBSET_STAGE}-ingest`);
+    const ingestGrants = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(ingest)));
+    expect(ingestGrants.map((statement) => asArray(statement.Action))).toEqual([
+      ['sqs:SendMessage'],
+      ['s3:GetObject'],
+    ]);
+    expect(asArray(ingestGrants[1]?.Resource)).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::eventgate-config/prod/*' },
+    ]);
+  });
+});
