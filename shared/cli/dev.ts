@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import { startLocalRuntime } from '../local/runtime';
+import type { Command } from './main';
+
+const HELP = `Usage: eventgate dev [--port N] [--conf DIR] [--state-dir DIR]
+
+Runs EventGate on this machine with no AWS account: the gateway on http://127.0.0.1:PORT, an
+embedded SQS server with every sink's queue and DLQ, a worker per sink, and Postgres (embedded
+unless DATABASE_URL is set). Kafka, EventBridge and S3 sinks run when config.json configures them.
+
+  --port N          HTTP port (default: PORT or 3000)
+  --conf DIR        configuration directory (default: CONF_DIR or ./conf)
+  --state-dir DIR   where the dev signing key and the embedded database live (default ./.eventgate)
+  --subject NAME    subject of the printed development token (default TestUser)
+`;
+
+function sampleCurl(url: string, topic: string): string {
+  const event = {
+    event_id: 'hello-1',
+    tenant_id: 'demo',
+    source_app: 'curl',
+    environment: 'dev',
+    timestamp: 1767225600000,
+  };
+  return [
+    `curl -i -X POST ${url}/topics/${topic} \\`,
+    `  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+    `  -d '${JSON.stringify(event)}'`,
+  ].join('\n');
+}
+
+export const command: Command = {
+  summary: 'run the whole gateway locally',
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        port: { type: 'string' },
+        conf: { type: 'string' },
+        'state-dir': { type: 'string' },
+        subject: { type: 'string', default: 'TestUser' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+      console.error(`--port must be a port number, got "${values.port}"`);
+      return 2;
+    }
+    console.error('Starting EventGate locally…');
+    const runtime = await startLocalRuntime({ port, confDir: values.conf, stateDir: values['state-dir'] });
+    const token = await runtime.token(values.subject as string);
+    const syncTopic = runtime.topics.find((topic) => topic.name === 'public.cps.za.test');
+    console.log(
+      [
+        '',
+        `EventGate is listening on ${runtime.url}`,
+        `  API docs      ${runtime.url}/docs`,
+        `  Health        ${runtime.url}/health`,
+        `  SQS (local)   ${runtime.sqsEndpoint}`,
+        `  Postgres      ${runtime.databaseUrl ?? 'not configured'}`,
+        '',
+        'Topics:',
+        ...runtime.topics.map(
+          (topic) => `  ${topic.name.padEnd(32)} ${topic.mode.padEnd(6)} → ${topic.sinks.join(', ')}`,
+        ),
+        '',
+        `Development token for subject "${values.subject}" (valid 12 h; more with \`npx eventgate token --subject NAME\`):`,
+        '',
+        `export TOKEN=${token}`,
+        '',
+        ...(syncTopic ? ['Try it:', '', sampleCurl(runtime.url, syncTopic.name), ''] : []),
+        'Press Ctrl-C to stop.',
+      ].join('\n'),
+    );
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    console.error('\nStopping…');
+    await runtime.stop();
+    return 0;
+  },
+};

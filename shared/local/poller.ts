@@ -1,0 +1,147 @@
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { logger } from '../observability/logger';
+
+export interface PollerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  region: string;
+  batchSize: number;
+  /** How long to gather messages for a fuller batch once the first one arrived. */
+  batchWindowMs: number;
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+  /** Long-poll wait per receive when the queue is empty. */
+  waitSeconds?: number;
+}
+
+// SQS hands out at most 10 messages per receive.
+const MAX_PER_RECEIVE = 10;
+
+function toRecord(message: Message, options: PollerOptions): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId as string,
+    receiptHandle: message.ReceiptHandle as string,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        {
+          dataType: value.DataType ?? 'String',
+          stringValue: value.StringValue,
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: options.queueArn,
+    awsRegion: options.region,
+  };
+}
+
+/**
+ * Plays the Lambda event-source mapping for one queue: gathers up to `batchSize` messages within the
+ * batching window, calls the worker handler, and deletes only the messages it did not report as
+ * failed. Failed ones return after their visibility timeout; the queue's redrive policy moves a
+ * message to the DLQ after maxReceiveCount receives, exactly as in AWS.
+ */
+export class EventSourcePoller {
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly options: PollerOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const messages = await this.gather();
+        if (messages.length > 0) await this.dispatch(messages);
+      } catch (error) {
+        if (!this.running) return;
+        logger.error('queue poll failed', { queueUrl: this.options.queueUrl, error });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  private async receive(max: number, waitSeconds: number): Promise<Message[]> {
+    const result = await this.options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: Math.min(MAX_PER_RECEIVE, max),
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        // Older SQS-compatible servers only know the deprecated spelling.
+        AttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: this.abort.signal },
+    );
+    return result.Messages ?? [];
+  }
+
+  private async gather(): Promise<Message[]> {
+    const batch = await this.receive(this.options.batchSize, this.options.waitSeconds ?? 1);
+    if (batch.length === 0) return batch;
+    const deadline = Date.now() + this.options.batchWindowMs;
+    while (this.running && batch.length < this.options.batchSize && Date.now() < deadline) {
+      const more = await this.receive(this.options.batchSize - batch.length, 0);
+      if (more.length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now()))));
+        continue;
+      }
+      batch.push(...more);
+    }
+    return batch;
+  }
+
+  private async dispatch(messages: Message[]): Promise<void> {
+    const records = messages.map((message) => toRecord(message, this.options));
+    let failed: Set<string>;
+    try {
+      const response = await this.options.handler({ Records: records });
+      failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    } catch (error) {
+      // A handler that throws fails the whole batch, as on Lambda.
+      logger.error('worker failed the whole batch', { queueUrl: this.options.queueUrl, error });
+      return;
+    }
+    const done = records.filter((record) => !failed.has(record.messageId));
+    for (let start = 0; start < done.length; start += MAX_PER_RECEIVE) {
+      const chunk = done.slice(start, start + MAX_PER_RECEIVE);
+      await this.options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: chunk.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ensureDevSigningKey, mintToken, writePublicJwks } from '../auth/dev-key';
+import { availableSinks, loadConfig } from '../config/load';
+import { confDir as defaultConfDir } from '../config/settings';
+import { GatewayStateLoader } from '../gateway/state';
+import { createIngestHandler } from '../ingest/handler';
+import { sinkQueueSettings, type SinkQueueSettings } from '../queue/topology';
+import { createWorkerHandler } from '../queue/worker';
+import { SinkRegistry } from '../sinks/registry';
+import type { SinkName } from '../sinks/types';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs';
+import { startLocalHttpServer, type LocalHttpServer } from './http-server';
+import { EventSourcePoller } from './poller';
+import { createSinkQueues, type SinkQueues } from './queues';
+
+export const LOCAL_STAGE = 'local';
+const LOCAL_REGION = 'us-east-1';
+
+export interface LocalRuntimeOptions {
+  port?: number;
+  confDir?: string;
+  /** Keys, the embedded database and runtime.json live here. Default `<cwd>/.eventgate`. */
+  stateDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Changes to the shared topology for this run (tests shorten retries and batching windows). */
+  topology?: Partial<Omit<SinkQueueSettings, 'sink'>>;
+  /** Keep the embedded database in memory instead of under stateDir. */
+  ephemeralDatabase?: boolean;
+}
+
+/** What `runtime.json` records, so `eventgate backlog --local` and `replay --local` find the queues. */
+export interface LocalRuntimeInfo {
+  url: string;
+  region: string;
+  sqsEndpoint: string;
+  databaseUrl: string | null;
+  queues: Partial<Record<SinkName, { queueUrl: string; dlqUrl: string }>>;
+}
+
+export interface LocalRuntime extends LocalRuntimeInfo {
+  topics: Array<{ name: string; mode: string; sinks: SinkName[] }>;
+  token(subject: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.EVENTGATE_STATE_DIR ?? path.join(process.cwd(), '.eventgate'));
+}
+
+/**
+ * The whole system on one machine: the embedded SQS server with every sink's queue and DLQ, a poller
+ * per sink playing the Lambda event-source mapping, the real worker and ingest handlers, and Postgres
+ * (embedded unless DATABASE_URL is set). Stops everything it started.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const stateDir = path.resolve(options.stateDir ?? defaultStateDir(options.env));
+  const confDir = path.resolve(options.confDir ?? defaultConfDir(options.env));
+  await mkdir(stateDir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    stops.length = 0;
+  };
+
+  try {
+    const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+    const baseConfig = await loadConfig(confDir, env);
+
+    const signingKey = await ensureDevSigningKey(stateDir);
+    if (!baseConfig.token_public_keys_url)
+      env.TOKEN_PUBLIC_KEYS_URL = await writePublicJwks(stateDir, signingKey);
+
+    let database: EmbeddedPostgres | undefined;
+    if (!env.DATABASE_URL && !baseConfig.postgres?.url && !env.POSTGRES_SECRET_NAME) {
+      database = await startEmbeddedPostgres({
+        dataDir: options.ephemeralDatabase ? undefined : path.join(stateDir, 'pgdata'),
+      });
+      stops.push(() => (database as EmbeddedPostgres).stop());
+      env.DATABASE_URL = database.url;
+    }
+
+    const sqsServer: EmbeddedSqs = await startEmbeddedSqs();
+    stops.push(() => sqsServer.stop());
+    const sqs = new SQSClient({
+      endpoint: sqsServer.endpoint,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    stops.push(async () => sqs.destroy());
+
+    const sinks = availableSinks(baseConfig, env);
+    env.EVENTGATE_SINKS = sinks.join(',');
+    const queues = new Map<SinkName, SinkQueues>();
+    for (const sink of sinks) {
+      const settings = { ...sinkQueueSettings(sink), ...options.topology, sink };
+      queues.set(sink, await createSinkQueues(sqs, settings, LOCAL_STAGE));
+    }
+
+    // One set of sink clients for the sync path and the workers: the embedded database takes a
+    // single connection at a time.
+    const workerConfig = await loadConfig(confDir, env);
+    if (database) workerConfig.postgres = { ...workerConfig.postgres, pool_max: 1 };
+    const registry = new SinkRegistry(workerConfig, env);
+    stops.push(() => registry.closeAll());
+
+    for (const [sink, queue] of queues) {
+      const worker = createWorkerHandler({
+        sinkName: sink,
+        sink: () => registry.get(sink),
+        queueUrl: queue.queueUrl,
+        sqs,
+        backoff: { baseSeconds: queue.settings.retryBaseSeconds, maxSeconds: queue.settings.retryMaxSeconds },
+      });
+      const poller = new EventSourcePoller({
+        sqs,
+        queueUrl: queue.queueUrl,
+        queueArn: queue.queueArn,
+        region: LOCAL_REGION,
+        batchSize: queue.settings.batchSize,
+        batchWindowMs: queue.settings.maximumBatchingWindowSeconds * 1000,
+        handler: (event) => worker(event),
+      });
+      poller.start();
+      stops.push(() => poller.stop());
+    }
+
+    const queueUrls = Object.fromEntries([...queues].map(([sink, queue]) => [sink, queue.queueUrl]));
+    const app = createIngestHandler({ confDir, env, sqs, queueUrls, sinks: (name) => registry.get(name) });
+    const http: LocalHttpServer = await startLocalHttpServer(app, options.port ?? Number(env.PORT ?? 3000));
+    stops.push(() => http.close());
+
+    const { topics: loaded } = await new GatewayStateLoader({ confDir, env }).current();
+    const topics = loaded.names().map((name) => {
+      const topic = loaded.get(name);
+      return { name, mode: topic?.mode ?? 'async', sinks: topic?.sinks ?? [] };
+    });
+
+    const info: LocalRuntimeInfo = {
+      url: http.url,
+      region: LOCAL_REGION,
+      sqsEndpoint: sqsServer.endpoint,
+      databaseUrl: env.DATABASE_URL ?? null,
+      queues: Object.fromEntries(
+        [...queues].map(([sink, queue]) => [sink, { queueUrl: queue.queueUrl, dlqUrl: queue.dlqUrl }]),
+      ),
+    };
+    const infoFile = path.join(stateDir, 'runtime.json');
+    await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`);
+    stops.push(() => rm(infoFile, { force: true }));
+
+    return {
+      ...info,
+      topics,
+      token: (subject) => mintToken(signingKey, { subject }),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
