@@ -1,1 +1,28 @@
-export default async function globalSetup(): Promise<void> {}
+import {
+  startPostgres,
+  TEST_DATABASE_ERROR_VARIABLE,
+  TEST_DATABASE_URL_VARIABLE,
+  type PostgresPeer,
+} from './postgres';
+
+/** Handed to global-teardown, which runs in this same process. */
+export const SHARED_POSTGRES_KEY = '__eventgateSharedPostgres';
+
+export type SharedPeers = { [SHARED_POSTGRES_KEY]?: PostgresPeer };
+
+/**
+ * Starts the one Postgres cluster the whole run shares; each test file makes its own database on it
+ * (createTestDatabase). Workers inherit the URL through the environment. A URL already set (say, a
+ * CI service) is used as is. When the server cannot start, unit tests still run and the database
+ * tests report why.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env[TEST_DATABASE_URL_VARIABLE]) return;
+  try {
+    const postgres = await startPostgres();
+    (globalThis as SharedPeers)[SHARED_POSTGRES_KEY] = postgres;
+    process.env[TEST_DATABASE_URL_VARIABLE] = postgres.url;
+  } catch (error) {
+    process.env[TEST_DATABASE_ERROR_VARIABLE] = (error as Error).message;
+  }
+}
