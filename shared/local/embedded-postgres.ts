@@ -1,0 +1,109 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { EmbeddedServerMessage, EmbeddedServerSettings } from './embedded-postgres-server';
+
+export interface EmbeddedPostgresOptions {
+  /** Directory the database lives in across restarts (e.g. `.eventgate/pgdata`); in memory when absent. */
+  dataDir?: string;
+  /** Port on 127.0.0.1; a free one when absent. */
+  port?: number;
+  /** How long to wait for the database to come up. Default 60 000 ms. */
+  startTimeoutMs?: number;
+}
+
+export interface EmbeddedPostgres {
+  /** `postgres://postgres@127.0.0.1:PORT/postgres`, no password needed. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Room for one extra connection. A `pg` pool opens the replacement for a dropped connection before
+ * the server has noticed the old one close; with room for exactly one, the newcomer is turned away.
+ */
+const SERVER_CONNECTION_SLOTS = 2;
+const DEFAULT_START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+const SERVER_MODULE = path.join(__dirname, `embedded-postgres-server${path.extname(__filename)}`);
+
+/** Running from TypeScript sources (the CLI, the tests), the child needs the same on-the-fly compiler. */
+function childExecArgv(): string[] {
+  return path.extname(__filename) === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [];
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * A Postgres for the local runtime that needs no installation: PGlite (Postgres compiled to
+ * WebAssembly) served over the wire protocol on 127.0.0.1, so `pg` and the Postgres sink use it
+ * exactly as they would a real server. It runs in a child process of its own (see
+ * embedded-postgres-server.ts) and stops with its parent.
+ *
+ * All connections share one single-user backend that runs one statement at a time, and an open
+ * transaction on one connection holds up every other. So callers connect with a pool of one
+ * (`poolMax: 1` for PostgresSink): more connections would add nothing but waiting. Starting takes a
+ * few seconds (the WebAssembly module is compiled and, for a new data directory, the cluster made).
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgres> {
+  const settings: EmbeddedServerSettings = {
+    port: options.port ?? 0,
+    connectionSlots: SERVER_CONNECTION_SLOTS,
+  };
+  if (options.dataDir !== undefined) settings.dataDir = path.resolve(options.dataDir);
+
+  const child = fork(SERVER_MODULE, [JSON.stringify(settings)], {
+    execArgv: childExecArgv(),
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4_000);
+  });
+
+  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  let address: string;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    address = await new Promise<string>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`did not start within ${timeoutMs} ms`)), timeoutMs);
+      child.once('error', reject);
+      child.once('exit', (code, signal) => reject(new Error(`exited early (${signal ?? `code ${code}`})`)));
+      child.on('message', (message: EmbeddedServerMessage) => {
+        if (message.type === 'ready') resolve(message.address);
+        else reject(new Error(message.message));
+      });
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    const detail = stderr.trim() === '' ? '' : `\n${stderr.trim()}`;
+    throw new Error(`embedded postgres: ${(error as Error).message}${detail}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+    child.removeAllListeners('exit');
+    child.removeAllListeners('message');
+  }
+  // Stay out of the way of a parent that wants to exit: the child follows it when the channel closes.
+  child.unref();
+  child.channel?.unref();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `postgres://postgres@${address}/postgres`,
+    stop() {
+      stopped ??= (async () => {
+        const done = exited(child);
+        if (child.connected) child.send({ type: 'stop' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await done;
+        clearTimeout(timer);
+      })();
+      return stopped;
+    },
+  };
+}
