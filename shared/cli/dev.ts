@@ -51,6 +51,8 @@ export const command: Command = {
       console.error(`--port must be a port number, got "${values.port}"`);
       return 2;
     }
+    // CloudWatch metrics (EMF lines) mean nothing on a laptop and would drown the logs.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     console.error('Starting EventGate locally…');
     const runtime = await startLocalRuntime({ port, confDir: values.conf, stateDir: values['state-dir'] });
     const token = await runtime.token(values.subject as string);

@@ -44,7 +44,13 @@ function receiveCountOf(record: SQSRecord): number {
  * those come back. A message that is not an envelope fails alone and ends in the DLQ.
  */
 export function createWorkerHandler(options: WorkerOptions): WorkerHandler {
-  const metrics = options.metrics ?? new Metrics({ namespace: 'EventGate', defaultDimensions: { sink: options.sinkName } });
+  const metrics =
+    options.metrics ??
+    new Metrics({
+      namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'EventGate',
+      serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'eventgate',
+      defaultDimensions: { sink: options.sinkName },
+    });
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const now = options.now ?? Date.now;
   let sinkPromise: Promise<Sink> | undefined;
@@ -133,14 +139,19 @@ function recordMetrics(
     }
     perTopic.set(envelope.topic, counts);
   }
+  // A single metric is flushed on its first addMetric, so each per-topic figure needs its own.
   for (const [topic, counts] of perTopic) {
-    const single = metrics.singleMetric();
-    single.addDimension('topic', topic);
-    single.addMetric('Delivered', MetricUnit.Count, counts.delivered);
-    single.addMetric('Failed', MetricUnit.Count, counts.failed);
+    for (const [name, value] of [
+      ['Delivered', counts.delivered],
+      ['Failed', counts.failed],
+    ] as const) {
+      const single = metrics.singleMetric();
+      single.addDimension('topic', topic);
+      single.addMetric(name, MetricUnit.Count, value);
+    }
   }
   if (malformed > 0) metrics.addMetric('Malformed', MetricUnit.Count, malformed);
-  metrics.publishStoredMetrics();
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
 }
 
 /** Failed messages come back after an exponential delay instead of the full visibility timeout. */
