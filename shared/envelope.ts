@@ -66,7 +66,8 @@ export function parseEnvelope(body: string): Envelope {
     throw new MalformedEnvelopeError('message body is not a JSON object');
   }
   const candidate = value as Record<string, unknown>;
-  if (candidate.v !== ENVELOPE_VERSION) throw new MalformedEnvelopeError(`unsupported envelope version ${String(candidate.v)}`);
+  if (candidate.v !== ENVELOPE_VERSION)
+    throw new MalformedEnvelopeError(`unsupported envelope version ${String(candidate.v)}`);
   for (const field of ['id', 'topic', 'receivedAt', 'correlationId'] as const) {
     if (typeof candidate[field] !== 'string' || candidate[field] === '') {
       throw new MalformedEnvelopeError(`envelope field "${field}" is missing`);

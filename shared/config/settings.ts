@@ -24,7 +24,15 @@ export interface KafkaSaslSettings {
 
 export interface KafkaSettings {
   client_id?: string;
-  ssl?: boolean | { ca_path?: string; cert_path?: string; key_path?: string; key_password?: string; reject_unauthorized?: boolean };
+  ssl?:
+    | boolean
+    | {
+        ca_path?: string;
+        cert_path?: string;
+        key_path?: string;
+        key_password?: string;
+        reject_unauthorized?: boolean;
+      };
   sasl?: KafkaSaslSettings;
   compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
   idempotent?: boolean;

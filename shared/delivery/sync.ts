@@ -15,7 +15,10 @@ class SinkTimeoutError extends Error {}
 function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SinkTimeoutError(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new SinkTimeoutError(`${what} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
@@ -27,7 +30,11 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Prom
 export class SyncDelivery implements Delivery {
   constructor(private readonly options: SyncDeliveryOptions) {}
 
-  async deliver(sinks: readonly SinkName[], events: readonly Envelope[], budgetMs?: number): Promise<DeliveryReport> {
+  async deliver(
+    sinks: readonly SinkName[],
+    events: readonly Envelope[],
+    budgetMs?: number,
+  ): Promise<DeliveryReport> {
     const report: DeliveryReport = new Map();
     const timeoutMs = budgetMs ?? this.options.timeoutMs;
     await Promise.all(
@@ -36,10 +43,12 @@ export class SyncDelivery implements Delivery {
           const sink = await this.options.sinks(name);
           const outcomes = await withTimeout(sink.write(events), timeoutMs, `${name} sink`);
           for (const outcome of outcomes) {
-            if (!outcome.ok) recordFailure(report, outcome.id, { type: name, message: outcome.error.message });
+            if (!outcome.ok)
+              recordFailure(report, outcome.id, { type: name, message: outcome.error.message });
           }
         } catch (error) {
-          for (const event of events) recordFailure(report, event.id, { type: name, message: (error as Error).message });
+          for (const event of events)
+            recordFailure(report, event.id, { type: name, message: (error as Error).message });
         }
       }),
     );

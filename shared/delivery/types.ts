@@ -13,7 +13,11 @@ export type DeliveryReport = Map<string, SinkFailure[]>;
 /** How accepted events leave the ingest function: written inline (sync) or queued per sink (async). */
 export interface Delivery {
   /** `budgetMs` bounds how long the caller may wait for any one sink. */
-  deliver(sinks: readonly SinkName[], events: readonly Envelope[], budgetMs?: number): Promise<DeliveryReport>;
+  deliver(
+    sinks: readonly SinkName[],
+    events: readonly Envelope[],
+    budgetMs?: number,
+  ): Promise<DeliveryReport>;
 }
 
 export function recordFailure(report: DeliveryReport, id: string, failure: SinkFailure): void {

@@ -27,7 +27,11 @@ export function errorResponse(
   errors: ApiError | ApiError[],
   headers: Record<string, string> = {},
 ): HttpResponse {
-  return json(statusCode, { success: false, statusCode, errors: Array.isArray(errors) ? errors : [errors] }, headers);
+  return json(
+    statusCode,
+    { success: false, statusCode, errors: Array.isArray(errors) ? errors : [errors] },
+    headers,
+  );
 }
 
 export function text(statusCode: number, body: string, contentType: string): HttpResponse {

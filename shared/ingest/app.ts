@@ -25,13 +25,20 @@ export interface IngestAppOptions {
 
 export type IngestApp = (event: ApiGatewayEvent) => Promise<HttpResponse>;
 
-async function route(request: HttpRequest, correlationId: string, options: IngestAppOptions): Promise<HttpResponse> {
+async function route(
+  request: HttpRequest,
+  correlationId: string,
+  options: IngestAppOptions,
+): Promise<HttpResponse> {
   const match = matchRoute(request.method, request.path);
   if (match.kind === 'not-found') return errorResponse(404, { type: 'route', message: 'Resource not found' });
   if (match.kind === 'method-not-allowed') {
     return errorResponse(
       405,
-      { type: 'method', message: `Method ${request.method} is not allowed here; use ${match.allow.join(', ')}` },
+      {
+        type: 'method',
+        message: `Method ${request.method} is not allowed here; use ${match.allow.join(', ')}`,
+      },
       { Allow: match.allow.join(', ') },
     );
   }
@@ -55,7 +62,8 @@ async function route(request: HttpRequest, correlationId: string, options: Inges
       return docsPage();
     case '/docs/{asset}':
       return (
-        (await docsAsset(match.params.asset ?? '')) ?? errorResponse(404, { type: 'route', message: 'Resource not found' })
+        (await docsAsset(match.params.asset ?? '')) ??
+        errorResponse(404, { type: 'route', message: 'Resource not found' })
       );
     case '/token': {
       const location = state.config.token_provider_url;
@@ -77,7 +85,8 @@ async function route(request: HttpRequest, correlationId: string, options: Inges
         return postEvents(request, name, { state, correlationId, deliveries: options.deliveries });
       }
       const topic = state.topics.get(name);
-      if (!topic) return errorResponse(404, { type: 'topic', message: `Topic '${name.toLowerCase()}' not found` });
+      if (!topic)
+        return errorResponse(404, { type: 'topic', message: `Topic '${name.toLowerCase()}' not found` });
       // The body stays the bare schema, as clients of the Python gateway expect; the rest is in headers.
       return json(200, topic.schema, {
         'X-EventGate-Topic': topic.name,
@@ -112,7 +121,8 @@ export function createIngestApp(options: IngestAppOptions): IngestApp {
       logger.error('request failed', { ...where, error });
       response = errorResponse(500, { type: 'internal', message: 'Unexpected server error' });
     }
-    if (response.statusCode >= 400) logger.info('request rejected', { ...where, status: response.statusCode });
+    if (response.statusCode >= 400)
+      logger.info('request rejected', { ...where, status: response.statusCode });
     if (request.method === 'HEAD') response.body = '';
     response.headers['X-Correlation-ID'] = correlationId;
     return response;

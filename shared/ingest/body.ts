@@ -1,6 +1,7 @@
 import type { ApiError } from '../http/response';
 
-export type ParsedBody = { ok: true; events: unknown[]; batch: boolean } | { ok: false; status: 400 | 415; error: ApiError };
+export type ParsedBody =
+  { ok: true; events: unknown[]; batch: boolean } | { ok: false; status: 400 | 415; error: ApiError };
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 
@@ -27,7 +28,8 @@ export function parseEventsBody(body: Buffer | null, contentType: string | undef
       error: { type: 'content_type', message: `Content-Type must be application/json, got '${contentType}'` },
     };
   }
-  if (body === null || body.length === 0) return invalid('Request body is empty; send a JSON object or array');
+  if (body === null || body.length === 0)
+    return invalid('Request body is empty; send a JSON object or array');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(body);

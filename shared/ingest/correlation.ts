@@ -6,7 +6,11 @@ const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's correlation id when it is well formed, then API Gateway's request id, else a new one. */
 export function correlationIdOf(request: HttpRequest): string {
-  const candidates = [request.headers['x-correlation-id'], request.headers['x-request-id'], request.requestId];
+  const candidates = [
+    request.headers['x-correlation-id'],
+    request.headers['x-request-id'],
+    request.requestId,
+  ];
   for (const candidate of candidates) {
     if (candidate && CORRELATION_ID.test(candidate)) return candidate;
   }

@@ -56,7 +56,9 @@ export async function health(state: GatewayState, deps: HealthDependencies): Pro
         checks.push(
           queueUrl
             ? bounded(async () => {
-                await deps.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+                await deps.sqs.send(
+                  new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+                );
                 return 'ok';
               }, timeoutMs)
             : Promise.resolve('queue not configured'),
@@ -79,5 +81,9 @@ export async function health(state: GatewayState, deps: HealthDependencies): Pro
     Object.entries(dependencies).filter(([, status]) => status !== 'ok' && status !== 'not configured'),
   );
   if (Object.keys(failures).length > 0) return json(503, { status: 'degraded', failures, dependencies });
-  return json(200, { status: 'ok', uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000), dependencies });
+  return json(200, {
+    status: 'ok',
+    uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
+    dependencies,
+  });
 }

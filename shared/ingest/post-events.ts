@@ -64,11 +64,21 @@ function admit(
   context: PostEventsContext,
 ): EventResult {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    return { index, accepted: false, status: 400, errors: [{ type: 'validation', message: 'an event must be a JSON object' }] };
+    return {
+      index,
+      accepted: false,
+      status: 400,
+      errors: [{ type: 'validation', message: 'an event must be a JSON object' }],
+    };
   }
   const decision = authorize(state.access, topic.name, subject, event);
   if (!decision.allowed) {
-    return { index, accepted: false, status: 403, errors: [{ type: decision.type, message: decision.message }] };
+    return {
+      index,
+      accepted: false,
+      status: 403,
+      errors: [{ type: decision.type, message: decision.message }],
+    };
   }
   if (topic.maxEventBytes !== null) {
     const bytes = Buffer.byteLength(JSON.stringify(event));
@@ -114,17 +124,25 @@ function singleResponse(result: EventResult, topic: Topic): HttpResponse {
     });
   }
   const response = errorResponse(result.status, result.errors);
-  if (result.eventId) response.body = JSON.stringify({ ...JSON.parse(response.body), eventId: result.eventId });
+  if (result.eventId)
+    response.body = JSON.stringify({ ...JSON.parse(response.body), eventId: result.eventId });
   return response;
 }
 
 function batchResponse(results: EventResult[], topic: Topic): HttpResponse {
   const accepted = results.filter((result) => result.accepted).length;
-  const statusCode = accepted === results.length ? 202 : accepted === 0 ? statusWhenNoneAccepted(results) : 207;
+  const statusCode =
+    accepted === results.length ? 202 : accepted === 0 ? statusWhenNoneAccepted(results) : 207;
   const items = results.map((result) =>
     result.accepted
       ? { index: result.index, success: true, eventId: result.envelope.id }
-      : { index: result.index, success: false, statusCode: result.status, errors: result.errors, eventId: result.eventId },
+      : {
+          index: result.index,
+          success: false,
+          statusCode: result.status,
+          errors: result.errors,
+          eventId: result.eventId,
+        },
   );
   const body: Record<string, unknown> = {
     success: accepted === results.length,
@@ -144,7 +162,11 @@ function batchResponse(results: EventResult[], topic: Topic): HttpResponse {
 }
 
 /** POST /topics/{topic}: 413 → 401 → 404 → 403 → 415/400 → per-event checks → delivery. */
-export async function postEvents(request: HttpRequest, topicName: string, context: PostEventsContext): Promise<HttpResponse> {
+export async function postEvents(
+  request: HttpRequest,
+  topicName: string,
+  context: PostEventsContext,
+): Promise<HttpResponse> {
   const { state } = context;
   const maxBody = state.config.max_body_bytes ?? DEFAULTS.max_body_bytes;
   if (request.body !== null && request.body.length > maxBody) {
@@ -184,7 +206,8 @@ export async function postEvents(request: HttpRequest, topicName: string, contex
     });
   }
   const results = parsed.events.map((event, index) => {
-    const key = idempotencyHeader === null ? null : parsed.batch ? `${idempotencyHeader}#${index}` : idempotencyHeader;
+    const key =
+      idempotencyHeader === null ? null : parsed.batch ? `${idempotencyHeader}#${index}` : idempotencyHeader;
     return admit(topic, state, identity.subject, event, index, key, context);
   });
 

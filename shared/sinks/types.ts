@@ -22,7 +22,8 @@ export class SinkError extends Error {
 
 export type DeliveryOutcome = { id: string; ok: true } | { id: string; ok: false; error: SinkError };
 
-export type SinkHealth = { status: 'ok' } | { status: 'not configured' } | { status: 'down'; message: string };
+export type SinkHealth =
+  { status: 'ok' } | { status: 'not configured' } | { status: 'down'; message: string };
 
 /**
  * Every destination an event can go to. Batch-first: the sync path writes a list of one, the queue

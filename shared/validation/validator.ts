@@ -38,7 +38,12 @@ function describe(error: ErrorObject): SchemaViolation {
   } else if (error.keyword === 'additionalProperties') {
     detail += ` '${String(error.params.additionalProperty)}'`;
   }
-  return { type: 'validation', message: `${where} ${detail}`, instancePath: error.instancePath, keyword: error.keyword };
+  return {
+    type: 'validation',
+    message: `${where} ${detail}`,
+    instancePath: error.instancePath,
+    keyword: error.keyword,
+  };
 }
 
 /**
