@@ -56,11 +56,14 @@ export function commonEnvironment(params: DeployParameters): Record<string, stri
   };
 }
 
-/** What a sink needs to find its destination; unset parameters leave the variable out. */
+/**
+ * What a sink needs to find its destination, under the names the config loader reads as overrides
+ * of config.json; unset parameters leave the variable out.
+ */
 export function sinkEnvironment(sink: SinkName, params: DeployParameters): Record<string, Json> {
   switch (sink) {
     case 'kafka':
-      return params.kafkaBrokers === undefined ? {} : { KAFKA_BROKERS: params.kafkaBrokers };
+      return params.kafkaBrokers === undefined ? {} : { KAFKA_BOOTSTRAP_SERVER: params.kafkaBrokers };
     case 'eventbridge':
       return { EVENT_BUS_ARN: eventBusArn(params) };
     case 'postgres':
@@ -70,7 +73,7 @@ export function sinkEnvironment(sink: SinkName, params: DeployParameters): Recor
         POSTGRES_SECRET_REGION: params.postgresSecretRegion ?? ref('AWS::Region'),
       };
     case 's3':
-      return { S3_ARCHIVE_BUCKET: archiveBucketName(params), S3_ARCHIVE_PREFIX: params.archivePrefix };
+      return { ARCHIVE_BUCKET: archiveBucketName(params), ARCHIVE_PREFIX: params.archivePrefix };
   }
 }
 
@@ -80,10 +83,6 @@ function ingestEnvironment(params: DeployParameters): Record<string, Json> {
     environment[queueUrlVariable(sink)] = ref(queueLogicalId(sink));
     environment[dlqUrlVariable(sink)] = ref(dlqLogicalId(sink));
     Object.assign(environment, sinkEnvironment(sink, params));
-  }
-  if (params.configBucket !== undefined) {
-    environment.CONFIG_BUCKET = params.configBucket;
-    environment.CONFIG_PREFIX = params.configPrefix;
   }
   return environment;
 }
@@ -116,7 +115,8 @@ export function workerFunction(settings: SinkQueueSettings, params: DeployParame
     role: roleLogicalId(key),
     timeout: settings.workerTimeoutSeconds,
     memorySize: params.memorySize,
-    environment: sinkEnvironment(sink, params),
+    // Its own queue's URL: the worker shortens the visibility timeout of failed messages (back-off).
+    environment: { [queueUrlVariable(sink)]: ref(queueLogicalId(sink)), ...sinkEnvironment(sink, params) },
     events: [
       {
         sqs: {

@@ -62,13 +62,16 @@ export function functionRole(
   };
 }
 
-/** SendMessage also authorises SendMessageBatch. */
+/**
+ * SendMessage also authorises SendMessageBatch; GetQueueAttributes is what /health probes a queue
+ * with. Sinks listed in `syncSinks` are written directly by sync topics and get their sink's grant.
+ */
 export function ingestStatements(params: DeployParameters): PolicyStatement[] {
   const statements: PolicyStatement[] = [
     {
       Sid: 'EnqueueToSinkQueues',
       Effect: 'Allow',
-      Action: ['sqs:SendMessage'],
+      Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
       Resource: params.sinks.map((sink) => getAtt(queueLogicalId(sink), 'Arn')),
     },
   ];
@@ -79,6 +82,11 @@ export function ingestStatements(params: DeployParameters): PolicyStatement[] {
       Action: ['s3:GetObject'],
       Resource: [sub(`arn:\${AWS::Partition}:s3:::${params.configBucket}/${params.configPrefix}*`)],
     });
+  }
+  for (const sink of params.syncSinks) {
+    statements.push(
+      ...sinkStatements(sink, params).map((statement) => ({ ...statement, Sid: `Sync${statement.Sid}` })),
+    );
   }
   return statements;
 }

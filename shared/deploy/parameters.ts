@@ -11,6 +11,11 @@ export interface DeployParameters {
   stage: string;
   /** Sinks to deploy, in the canonical order; a sink left out gets no queue, worker, alarm or grant. */
   sinks: SinkName[];
+  /**
+   * Sinks the ingest function writes to itself for sync topics (eventbridge, s3). Empty by default:
+   * on Lambda, topics are async and the workers deliver.
+   */
+  syncSinks: SinkName[];
   logRetentionDays: number;
   logLevel: string;
   /** X-Ray active tracing on every function. */
@@ -96,6 +101,25 @@ export function parseSinkList(value: string | undefined): SinkName[] {
   return SINK_NAMES.filter((sink) => requested.includes(sink));
 }
 
+/** Sinks whose clients the ingest bundle carries (see shared/deploy/esbuild-plugins.js). */
+const SYNC_CAPABLE: readonly SinkName[] = ['eventbridge', 's3'];
+
+function parseSyncSinks(value: string | undefined, enabled: SinkName[]): SinkName[] {
+  if (value === undefined || value.toLowerCase() === 'none') return [];
+  const sinks = parseSinkList(value);
+  for (const sink of sinks) {
+    if (!SYNC_CAPABLE.includes(sink)) {
+      throw new DeployParameterError(
+        `param "syncSinks": the ingest function cannot write to ${sink} itself (its client is not in the ingest bundle); ` +
+          `make the topics that use it async`,
+      );
+    }
+    if (!enabled.includes(sink))
+      throw new DeployParameterError(`param "syncSinks": ${sink} is not in "sinks"`);
+  }
+  return sinks;
+}
+
 /** Lambda's accepted log retention values; CloudFormation rejects any other. */
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -129,10 +153,12 @@ export function parseDeployParameters(raw: RawParameters, stage: string): Deploy
       throw new DeployParameterError(`param "${name}" must be a bucket name (not an ARN or s3:// URL)`);
     }
   }
+  const sinks = parseSinkList(text(raw, 'sinks'));
   return {
     service: text(raw, 'service') ?? SERVICE_NAME,
     stage,
-    sinks: parseSinkList(text(raw, 'sinks')),
+    sinks,
+    syncSinks: parseSyncSinks(text(raw, 'syncSinks'), sinks),
     logRetentionDays,
     logLevel: (text(raw, 'logLevel') ?? 'INFO').toUpperCase(),
     tracing: flag(raw, 'tracing'),

@@ -5,6 +5,7 @@
 /** Every parameter the builders read; serverless.yml gives each a default under `params.default`. */
 const PARAMETER_NAMES = [
   'sinks',
+  'syncSinks',
   'logRetentionDays',
   'logLevel',
   'tracing',

@@ -230,14 +230,14 @@ describe('packaged template with every sink', () => {
     for (const role of roles) expect(template().Resources[role]?.Type).toBe('AWS::IAM::Role');
   });
 
-  test('the ingest role may only send messages to the sink queues', () => {
+  test('the ingest role may only send to (and probe) the sink queues', () => {
     const [, ingest] = lambdaByName(template(), `${SERVICE}-${STAGE}-ingest`);
     const grants = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(ingest)));
     expect(grants.length).toBeGreaterThan(0);
     const sinkQueues = new Set(SINK_NAMES.map((sink) => queueByName(template(), queueName(sink, STAGE))[0]));
     const targets = new Set<string>();
     for (const statement of grants) {
-      expect(asArray(statement.Action)).toEqual(['sqs:SendMessage']);
+      expect(asArray(statement.Action).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:SendMessage']);
       for (const resource of asArray(statement.Resource)) {
         expect(resource).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
         referencedLogicalIds(resource).forEach((id) => targets.add(id));
@@ -256,7 +256,7 @@ describe('packaged template with every sink', () => {
     expect(variables.EVENTGATE_SINKS).toBe(SINK_NAMES.join(','));
   });
 
-  test.each(SINK_NAMES)('%s worker may touch its own queue and no other', (sink) => {
+  test.each(SINK_NAMES)('%s worker may touch its own queue and no other, and knows only its URL', (sink) => {
     const [, worker] = lambdaByName(template(), workerName(STAGE, sink));
     const statements = roleStatements(template(), logicalIdOfRole(worker));
     const [ownQueue] = queueByName(template(), queueName(sink, STAGE));
@@ -278,6 +278,10 @@ describe('packaged template with every sink', () => {
 
     const queuesTouched = [...referencedLogicalIds(statements)].filter((id) => queues.has(id));
     expect(queuesTouched).toEqual([ownQueue]);
+    const variables = (props(worker).Environment as { Variables: Record<string, unknown> }).Variables;
+    const queueVariables = Object.keys(variables).filter((name) => name.startsWith('QUEUE_URL_'));
+    expect(queueVariables).toEqual([queueUrlVariable(sink)]);
+    expect(variables[queueUrlVariable(sink)]).toEqual({ Ref: ownQueue });
     // No queue named in an ARN string either.
     const otherSinks = SINK_NAMES.filter((other) => other !== sink);
     const policyText = JSON.stringify(statements);
@@ -420,7 +424,7 @@ describe('packaged template with only the postgres sink', () => {
     const [, ingest] = lambdaByName(template(), `${SERVICE}-${SUBSET_STAGE}-ingest`);
     const ingestGrants = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(ingest)));
     expect(ingestGrants.map((statement) => asArray(statement.Action))).toEqual([
-      ['sqs:SendMessage'],
+      ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
       ['s3:GetObject'],
     ]);
     expect(asArray(ingestGrants[1]?.Resource)).toEqual([

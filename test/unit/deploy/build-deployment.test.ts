@@ -106,7 +106,7 @@ describe('buildDeployment', () => {
   test('creates an archive bucket only when none is named', () => {
     const own = build();
     expect(own.resources.Resources.ArchiveBucket?.Type).toBe('AWS::S3::Bucket');
-    expect(own.functions.s3Worker?.environment.S3_ARCHIVE_BUCKET).toEqual({ Ref: 'ArchiveBucket' });
+    expect(own.functions.s3Worker?.environment.ARCHIVE_BUCKET).toEqual({ Ref: 'ArchiveBucket' });
 
     const given = build({ archiveBucket: 'company-event-archive', archivePrefix: 'eventgate' });
     expect(given.resources.Resources.ArchiveBucket).toBeUndefined();
@@ -131,9 +131,29 @@ describe('buildDeployment', () => {
     ]);
     expect(statement(deployment, 'PostgresWorkerRole', 'DecryptDatabaseSecret')?.Resource).toEqual([key]);
     expect(deployment.functions.postgresWorker?.environment).toEqual({
+      QUEUE_URL_POSTGRES: { Ref: 'PostgresQueue' },
       POSTGRES_SECRET_NAME: 'eventgate/db',
       POSTGRES_SECRET_REGION: 'us-east-1',
     });
+  });
+
+  test('gives the ingest role a sink grant only for sinks that sync topics write to directly', () => {
+    const asyncOnly = build();
+    expect(statementsOf(asyncOnly, 'IngestRole').map((candidate) => candidate.Sid)).toEqual([
+      'WriteOwnLogs',
+      'EnqueueToSinkQueues',
+    ]);
+    const withSync = build({ syncSinks: 'eventbridge' });
+    expect(statement(withSync, 'IngestRole', 'SyncPutEvents')?.Action).toEqual(['events:PutEvents']);
+    expect(
+      statementsOf(withSync, 'IngestRole').some((candidate) => candidate.Sid === 'SyncWriteArchive'),
+    ).toBe(false);
+  });
+
+  test('refuses sync writes to sinks whose clients the ingest bundle leaves out, or that are not deployed', () => {
+    expect(() => build({ syncSinks: 'kafka' })).toThrow(/ingest bundle/);
+    expect(() => build({ sinks: 'postgres', syncSinks: 's3' })).toThrow(/not in "sinks"/);
+    expect(build({ syncSinks: 'none' }).resources.Resources.IngestRole).toBeDefined();
   });
 
   test('no dashboard widgets overlap and none leaves the 24-column grid', () => {
