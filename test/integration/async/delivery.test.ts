@@ -1,0 +1,282 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Kafka, logLevel } from 'kafkajs';
+import { createEnvelope } from '../../../shared/envelope';
+import { startLocalRuntime, type LocalRuntime } from '../../../shared/local/runtime';
+import { createTestConf, type TestConf } from '../../helpers/gateway';
+import { startEventBridgeServer, type EventBridgeServerHandle } from '../../peers/eventbridge-server';
+import { startKafkaMock, type KafkaMockHandle } from '../../peers/kafka';
+import { createTestDatabase, type TestDatabase } from '../../peers/postgres';
+import { drainBodies, postJson, queueDepth, sqsFor, testEvent, waitFor } from './helpers';
+
+jest.setTimeout(120_000);
+
+// Every sink of an async topic gets the event through its own queue and worker: Kafka on the mock
+// broker, EventBridge on the recording server, Postgres on the test cluster.
+describe('async delivery through per-sink queues to every sink', () => {
+  let conf: TestConf;
+  let database: TestDatabase;
+  let kafka: KafkaMockHandle;
+  let eventBridge: EventBridgeServerHandle;
+  let runtime: LocalRuntime;
+  let sqs: SQSClient;
+  let auth: Record<string, string>;
+
+  beforeAll(async () => {
+    [conf, database, kafka, eventBridge] = await Promise.all([
+      createTestConf(),
+      createTestDatabase(),
+      startKafkaMock(),
+      startEventBridgeServer(),
+    ]);
+    conf.setConfig({
+      kafka_bootstrap_server: kafka.brokers.join(','),
+      kafka: { idempotent: false },
+      event_bus_arn: 'arn:aws:events:us-east-1:000000000000:event-bus/eventgate',
+    });
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridge.endpoint;
+    process.env.AWS_REGION = 'us-east-1';
+    process.env.AWS_ACCESS_KEY_ID = 'test';
+    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+    runtime = await startLocalRuntime({
+      port: 0,
+      confDir: conf.dir,
+      stateDir: `${conf.dir}/state`,
+      env: { ...process.env, DATABASE_URL: database.url },
+      topology: { maximumBatchingWindowSeconds: 0.2, retryBaseSeconds: 1, maxReceiveCount: 3 },
+    });
+    sqs = sqsFor(runtime);
+    auth = { authorization: `Bearer ${await conf.token('FooUser')}` };
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    sqs?.destroy();
+    await Promise.all([kafka?.stop(), eventBridge?.stop(), database?.drop()]);
+    conf?.cleanup();
+  });
+
+  it('answers 202 only once every sink queue holds the event, then delivers it to each sink', async () => {
+    const response = await postJson(
+      `${runtime.url}/topics/public.cps.za.dlchange`,
+      testEvent('every-sink'),
+      auth,
+    );
+    expect(response.status).toBe(202);
+    const eventId = response.body.eventId as string;
+    expect(response.body.mode).toBe('async');
+
+    const rows = await waitFor(
+      () =>
+        database.query<{ event_id: string; subject: string }>(
+          'SELECT event_id, subject FROM public_cps_za_dlchange',
+        ),
+      (found) => found.length === 1,
+      30_000,
+      'the Postgres row',
+    );
+    expect(rows[0]).toEqual({ event_id: eventId, subject: 'FooUser' });
+
+    await waitFor(
+      async () => eventBridge.entries.length,
+      (count) => count === 1,
+      30_000,
+      'the EventBridge entry',
+    );
+    expect(eventBridge.entries[0]).toMatchObject({ Source: 'public.cps.za.dlchange', DetailType: 'JSON' });
+    expect(JSON.parse(eventBridge.entries[0]?.Detail ?? '{}')).toEqual(testEvent('every-sink'));
+
+    const consumer = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).consumer({
+      groupId: 'delivery-test',
+      sessionTimeout: 3000,
+      heartbeatInterval: 1000,
+      maxWaitTimeInMs: 500,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'public.cps.za.dlchange', fromBeginning: true });
+    const headers = await new Promise<Record<string, string>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no Kafka message within 30 s')), 30_000);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          clearTimeout(timer);
+          resolve(
+            Object.fromEntries(
+              Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+            ),
+          );
+        },
+      });
+    });
+    await consumer.disconnect();
+    expect(headers['eventgate-event-id']).toBe(eventId);
+
+    for (const queue of Object.values(runtime.queues)) {
+      await waitFor(
+        () => queueDepth(sqs, queue.queueUrl),
+        (depth) => depth === 0,
+        10_000,
+        'an empty queue',
+      );
+      expect(await queueDepth(sqs, queue.dlqUrl)).toBe(0);
+    }
+  });
+});
+
+describe('async delivery to Postgres: duplicates, poison events, idempotent retries, bursts', () => {
+  let conf: TestConf;
+  let database: TestDatabase;
+  let runtime: LocalRuntime;
+  let sqs: SQSClient;
+  let auth: Record<string, string>;
+
+  const rowCount = async (table: string): Promise<number> =>
+    Number((await database.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
+
+  beforeAll(async () => {
+    [conf, database] = await Promise.all([createTestConf(), createTestDatabase()]);
+    runtime = await startLocalRuntime({
+      port: 0,
+      confDir: conf.dir,
+      stateDir: `${conf.dir}/state`,
+      env: { ...process.env, DATABASE_URL: database.url, EVENTGATE_SINKS: 'postgres' },
+      topology: { maximumBatchingWindowSeconds: 0.2, retryBaseSeconds: 1, maxReceiveCount: 3 },
+    });
+    sqs = sqsFor(runtime);
+    auth = { authorization: `Bearer ${await conf.token('IntegrationTestUser')}` };
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    sqs?.destroy();
+    await database?.drop();
+    conf?.cleanup();
+  });
+
+  it('absorbs a duplicate delivery of the same envelope: one row', async () => {
+    const envelope = createEnvelope({
+      topic: 'public.cps.za.status_change',
+      payload: { event_type: 'JobStartedEvent', event_id: 'x', job_id: 'y', status_type: 'RUNNING' },
+      subject: 'someone',
+      correlationId: 'dup-test',
+    });
+    const queueUrl = runtime.queues.postgres?.queueUrl as string;
+    for (let copy = 0; copy < 2; copy += 1) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
+    }
+    await waitFor(
+      () => queueDepth(sqs, queueUrl),
+      (depth) => depth === 0,
+      20_000,
+      'both copies consumed',
+    );
+    const rows = await database.query(
+      'SELECT event_id FROM public_cps_za_status_change WHERE event_id = $1',
+      [envelope.id],
+    );
+    expect(rows).toHaveLength(1);
+  });
+
+  it('creates no second row when a client retries with the same Idempotency-Key', async () => {
+    const headers = { ...auth, 'idempotency-key': 'client-retry-1' };
+    const event = testEvent('retry', {
+      event_type: 'JobStartedEvent',
+      event_id: '3c1e0f52-8f43-4d8e-9d55-0f6a7e2b1c11',
+      job_id: '8a2b4c6d-1e3f-4a5b-9c7d-2e4f6a8b0c1d',
+      status_type: 'RUNNING',
+    });
+    const first = await postJson(`${runtime.url}/topics/public.cps.za.status_change`, event, headers);
+    const retry = await postJson(`${runtime.url}/topics/public.cps.za.status_change`, event, headers);
+    expect(first.status).toBe(202);
+    expect(retry.body.eventId).toBe(first.body.eventId);
+    const queueUrl = runtime.queues.postgres?.queueUrl as string;
+    await waitFor(
+      () => queueDepth(sqs, queueUrl),
+      (depth) => depth === 0,
+      20_000,
+      'the queue to drain',
+    );
+    const rows = await database.query(
+      'SELECT event_id FROM public_cps_za_status_change WHERE event_id = $1',
+      [first.body.eventId],
+    );
+    expect(rows).toHaveLength(1);
+  });
+
+  it('parks a poison event in the DLQ after maxReceiveCount receives while its batch-mates are delivered', async () => {
+    const queues = runtime.queues.postgres as { queueUrl: string; dlqUrl: string };
+    const runsAuth = { authorization: `Bearer ${await conf.token('FooBarUser')}` };
+    const run = (id: string, extra: Record<string, unknown> = {}) => ({
+      event_id: id,
+      job_ref: id,
+      tenant_id: 't',
+      source_app: 'a',
+      source_app_version: '1',
+      environment: 'dev',
+      timestamp_start: 1,
+      timestamp_end: 2,
+      jobs: [],
+      ...extra,
+    });
+    // jsonb rejects the NUL character: the row can never be written, whatever the retries.
+    const batch = [run('good-1'), run('poison', { source_app: 'bad\u0000app' }), run('good-2')];
+    const response = await postJson(`${runtime.url}/topics/public.cps.za.runs`, batch, runsAuth);
+    expect(response.status).toBe(202);
+    const ids = (response.body.results as Array<{ eventId: string }>).map((result) => result.eventId);
+
+    await waitFor(
+      () => queueDepth(sqs, queues.dlqUrl),
+      (depth) => depth === 1,
+      60_000,
+      'the poison event in the DLQ',
+    );
+    const delivered = await database.query<{ event_id: string }>(
+      'SELECT event_id FROM public_cps_za_runs ORDER BY event_id',
+    );
+    expect(delivered.map((row) => row.event_id).sort()).toEqual([ids[0], ids[2]].sort());
+    const parked = await drainBodies(sqs, queues.dlqUrl);
+    expect(parked.map((body) => (JSON.parse(body) as { id: string }).id)).toEqual([ids[1]]);
+    expect(await queueDepth(sqs, queues.queueUrl)).toBe(0);
+  });
+
+  it('ends a burst of 1,000 accepted events per topic with exactly 1,000 rows per topic table', async () => {
+    const topics = [
+      { name: 'public.cps.za.dlchange', table: 'public_cps_za_dlchange', subject: 'FooUser' },
+      { name: 'public.cps.za.test', table: 'public_cps_za_test', subject: 'TestUser' },
+    ];
+    // The test topic is sync in the shipped config; this burst is about the queue path.
+    conf.setConfig({ topics: { 'public.cps.za.test': { mode: 'async' } } });
+    await fetch(`${runtime.url}/terminate`, { method: 'POST' });
+    let accepted = 0;
+    for (const topic of topics) {
+      const headers = { authorization: `Bearer ${await conf.token(topic.subject)}` };
+      const requests = Array.from({ length: 10 }, (_, request) =>
+        postJson(
+          `${runtime.url}/topics/${topic.name}`,
+          Array.from({ length: 100 }, (_, index) => testEvent(`burst-${request}-${index}`)),
+          headers,
+        ),
+      );
+      for (const result of await Promise.all(requests)) {
+        expect(result.status).toBe(202);
+        accepted += result.body.accepted as number;
+      }
+    }
+    expect(accepted).toBe(2000);
+    for (const topic of topics) {
+      await waitFor(
+        () => rowCount(topic.table),
+        (count) => count >= 1000,
+        90_000,
+        `1,000 rows in ${topic.table}`,
+      );
+    }
+    const queues = runtime.queues.postgres as { queueUrl: string; dlqUrl: string };
+    await waitFor(
+      () => queueDepth(sqs, queues.queueUrl),
+      (depth) => depth === 0,
+      20_000,
+      'the queue to drain',
+    );
+    for (const topic of topics) expect(await rowCount(topic.table)).toBe(1000);
+    expect(await queueDepth(sqs, queues.dlqUrl)).toBe(0);
+  });
+});
