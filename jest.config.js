@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   globalSetup: '<rootDir>/test/peers/global-setup.ts',
   globalTeardown: '<rootDir>/test/peers/global-teardown.ts',
   setupFiles: ['<rootDir>/test/setup-env.ts'],
