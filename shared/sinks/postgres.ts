@@ -254,17 +254,8 @@ export class PostgresSink implements Sink {
     try {
       await this.ensureTable(table);
     } catch (error) {
-      return fail(
-        rows,
-        new SinkError(
-          'postgres',
-          `cannot prepare table ${this.schema}.${table}: ${describePostgresError(error)}`,
-          true,
-          {
-            cause: error,
-          },
-        ),
-      );
+      const reason = `cannot prepare table ${this.schema}.${table}: ${describePostgresError(error)}`;
+      return fail(rows, new SinkError('postgres', reason, true, { cause: error }));
     }
 
     let client: BorrowedClient;
