@@ -73,17 +73,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (!baseConfig.token_public_keys_url)
       env.TOKEN_PUBLIC_KEYS_URL = await writePublicJwks(stateDir, signingKey);
 
-    let database: EmbeddedPostgres | undefined;
-    if (!env.DATABASE_URL && !baseConfig.postgres?.url && !env.POSTGRES_SECRET_NAME) {
-      database = await startEmbeddedPostgres({
-        dataDir: options.ephemeralDatabase ? undefined : path.join(stateDir, 'pgdata'),
-      });
-      stops.push(() => (database as EmbeddedPostgres).stop());
-      env.DATABASE_URL = database.url;
+    // The embedded database and the SQS server take seconds each to start: start them together.
+    const needsDatabase = !env.DATABASE_URL && !baseConfig.postgres?.url && !env.POSTGRES_SECRET_NAME;
+    const [databaseResult, sqsResult] = await Promise.allSettled([
+      needsDatabase
+        ? startEmbeddedPostgres({
+            dataDir: options.ephemeralDatabase ? undefined : path.join(stateDir, 'pgdata'),
+          })
+        : Promise.resolve(undefined),
+      startEmbeddedSqs(),
+    ]);
+    if (databaseResult.status === 'fulfilled' && databaseResult.value) {
+      const started = databaseResult.value;
+      stops.push(() => started.stop());
     }
+    if (sqsResult.status === 'fulfilled') {
+      const started = sqsResult.value;
+      stops.push(() => started.stop());
+    }
+    if (databaseResult.status === 'rejected') throw databaseResult.reason;
+    if (sqsResult.status === 'rejected') throw sqsResult.reason;
+    const database: EmbeddedPostgres | undefined = databaseResult.value;
+    const sqsServer: EmbeddedSqs = sqsResult.value;
+    if (database) env.DATABASE_URL = database.url;
 
-    const sqsServer: EmbeddedSqs = await startEmbeddedSqs();
-    stops.push(() => sqsServer.stop());
     const sqs = new SQSClient({
       endpoint: sqsServer.endpoint,
       region: LOCAL_REGION,
