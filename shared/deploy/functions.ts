@@ -27,6 +27,8 @@ export interface ServerlessFunction {
   environment: Record<string, Json>;
   events: Json[];
   tracing?: 'Active';
+  /** Files packaged with this function on top of its bundle and conf/. */
+  package?: { patterns: string[] };
 }
 
 /** The HTTP contract's routes, plus a default route so unknown paths get EventGate's own 404 body. */
@@ -40,6 +42,14 @@ const INGEST_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
   ['POST', '/topics/{topic}'],
   ['POST', '/terminate'],
 ];
+
+/**
+ * /docs serves Swagger UI's assets from the swagger-ui-dist package, found with require.resolve at
+ * run time, so those files travel with the ingest bundle.
+ */
+const SWAGGER_UI_FILES = ['package.json', 'swagger-ui.css', 'swagger-ui-bundle.js'].map(
+  (file) => `node_modules/swagger-ui-dist/${file}`,
+);
 
 /** Where Lambda unpacks the function: conf/ is packaged next to the bundle. */
 const PACKAGED_CONF_DIR = '/var/task/conf';
@@ -101,6 +111,7 @@ export function ingestFunction(params: DeployParameters): ServerlessFunction {
     memorySize: params.memorySize,
     environment: ingestEnvironment(params),
     events: [...INGEST_ROUTES.map(([method, path]) => ({ httpApi: { method, path } })), { httpApi: '*' }],
+    package: { patterns: SWAGGER_UI_FILES },
     ...tracing(params),
   };
 }

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { dlqName, queueName, queueUrlVariable, sinkQueueSettings } from '../../../shared/queue/topology';
 import { SINK_NAMES, type SinkName } from '../../../shared/sinks/types';
+import { clientsIn, templateEnvironment, unpackBundle } from './bundle';
 import { packageService, type PackagedService, type Template } from './package-service';
 import {
   allPolicyStatements,
@@ -20,8 +18,6 @@ import {
   type Statement,
 } from './template-queries';
 import { readZip } from './zip';
-
-const execFileAsync = promisify(execFile);
 
 const SERVICE = 'eventgate';
 const STAGE = 'citest';
@@ -302,50 +298,70 @@ describe('packaged template with every sink', () => {
     );
   });
 
-  test('the ingest bundle carries no Kafka or Postgres client, and the packaged config', () => {
-    const files = readZip(path.join(full.outputDir, 'ingest.zip'));
-    const code = files.get('functions/ingest.js');
-    expect(code).toBeDefined();
-    const text = code?.toString('utf8') ?? '';
-    // Strings that survive minification: kafkajs names its errors, pg requires its optional native driver.
-    const clientsFound = Object.entries({ kafkajs: /KafkaJS/, pg: /["']pg-native["']/ })
-      .filter(([, marker]) => marker.test(text))
-      .map(([client]) => client);
-    expect(clientsFound).toEqual([]);
-
-    for (const file of filesUnder(path.resolve(__dirname, '..', '..', '..', 'conf'), 'conf')) {
-      expect(files.has(file)).toBe(true);
-    }
+  test('only the workers that need them carry the Kafka and Postgres clients', () => {
+    const clients = (functionKey: string): string[] => {
+      const files = readZip(path.join(full.outputDir, `${functionKey}.zip`));
+      const entry = [...files.keys()].find((name) => name.startsWith('functions/') && name.endsWith('.js'));
+      return clientsIn(entry === undefined ? '' : (files.get(entry)?.toString('utf8') ?? ''));
+    };
+    expect(clients('ingest')).toEqual([]);
+    expect(clients('kafkaWorker')).toEqual(['kafkajs']);
+    expect(clients('postgresWorker')).toEqual(['pg']);
+    expect(clients('eventbridgeWorker')).toEqual([]);
+    expect(clients('s3Worker')).toEqual([]);
   });
 
   test.each(['ingest', ...SINK_NAMES.map((sink) => `${sink}Worker`)])(
-    'the %s bundle loads with no node_modules beside it',
+    'the %s bundle carries conf/ and loads with no node_modules beside it',
     async (functionKey) => {
-      const directory = mkdtempSync(path.join(tmpdir(), `eventgate-${functionKey}-`));
+      const bundle = unpackBundle(path.join(full.outputDir, `${functionKey}.zip`));
       try {
-        let entry = '';
-        for (const [name, content] of readZip(path.join(full.outputDir, `${functionKey}.zip`))) {
-          mkdirSync(path.join(directory, path.dirname(name)), { recursive: true });
-          writeFileSync(path.join(directory, name), content);
-          if (name.startsWith('functions/') && name.endsWith('.js')) entry = name;
+        expect(bundle.entry).not.toBe('');
+        for (const file of filesUnder(path.resolve(__dirname, '..', '..', '..', 'conf'), 'conf')) {
+          expect(bundle.files.has(file)).toBe(true);
         }
-        expect(entry).not.toBe('');
-        const env: NodeJS.ProcessEnv = {
-          PATH: process.env.PATH,
-          CONF_DIR: path.join(directory, 'conf'),
+        const script = `process.stdout.write(typeof require(${JSON.stringify(`./${bundle.entry}`)}).handler)`;
+        const loaded = await bundle.run(script, {
+          CONF_DIR: path.join(bundle.directory, 'conf'),
           AWS_REGION: 'eu-west-1',
-        };
-        const { stdout } = await execFileAsync(
-          process.execPath,
-          ['-e', `process.stdout.write(typeof require(${JSON.stringify(`./${entry}`)}).handler)`],
-          { cwd: directory, env, timeout: 20_000 },
-        );
-        expect(stdout).toBe('function');
+        });
+        expect(loaded).toBe('function');
       } finally {
-        rmSync(directory, { recursive: true, force: true });
+        bundle.remove();
       }
     },
   );
+
+  test('the packaged ingest function answers with the environment the template gives it', async () => {
+    const [, ingest] = lambdaByName(template(), `${SERVICE}-${STAGE}-ingest`);
+    const variables = (props(ingest).Environment as { Variables: Record<string, unknown> }).Variables;
+    const bundle = unpackBundle(path.join(full.outputDir, 'ingest.zip'));
+    try {
+      const env = {
+        ...templateEnvironment(variables),
+        // The template points at /var/task/conf, where Lambda unpacks the zip.
+        CONF_DIR: path.join(bundle.directory, 'conf'),
+        AWS_REGION: 'eu-west-1',
+      };
+      const paths = ['/topics', '/api', '/docs', '/docs/swagger-ui.css'];
+      const script = `
+        const { handler } = require(${JSON.stringify(`./${bundle.entry}`)});
+        const event = (path) => ({
+          version: '2.0', routeKey: '$default', rawPath: path, rawQueryString: '', headers: {}, isBase64Encoded: false,
+          requestContext: { http: { method: 'GET', path, sourceIp: '127.0.0.1' }, requestId: 'deploy-test' },
+        });
+        (async () => {
+          const statuses = {};
+          for (const path of ${JSON.stringify(paths)}) statuses[path] = (await handler(event(path), {})).statusCode;
+          process.stdout.write(JSON.stringify(statuses));
+          process.exit(0);
+        })();`;
+      const statuses = JSON.parse(await bundle.run(script, env)) as Record<string, number>;
+      expect(statuses).toEqual(Object.fromEntries(paths.map((p) => [p, 200])));
+    } finally {
+      bundle.remove();
+    }
+  });
 
   test('one deployment zip per function', () => {
     expect(Object.keys(full.zipSizes).sort()).toEqual(
