@@ -1,4 +1,4 @@
-import { ConfigError } from '../../shared/config/source';
+import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
 import { KafkaSink, kafkaSinkOptionsFromConfig } from '../../shared/sinks/kafka';
 

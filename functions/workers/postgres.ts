@@ -1,4 +1,4 @@
-import { ConfigError } from '../../shared/config/source';
+import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
 import { PostgresSink } from '../../shared/sinks/postgres';
 import { postgresSinkOptionsFromConfig } from '../../shared/sinks/postgres-config';
@@ -6,6 +6,7 @@ import { postgresSinkOptionsFromConfig } from '../../shared/sinks/postgres-confi
 /** Postgres queue → one multi-row insert per topic per batch. */
 export const handler = createSinkWorker('postgres', async (config, env) => {
   const options = await postgresSinkOptionsFromConfig(config, env);
-  if (!options) throw new ConfigError('the postgres sink is not configured (DATABASE_URL, postgres.url or secret)');
+  if (!options)
+    throw new ConfigError('the postgres sink is not configured (DATABASE_URL, postgres.url or secret)');
   return new PostgresSink(options);
 });

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/source';
+import { ConfigError } from '../config/errors';
 
 /** A field of the event that a restricted user may only send with values matching one of the patterns. */
 export interface FieldRule {

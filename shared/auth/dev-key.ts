@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, randomUUID, type JsonWebKey, type Ke
 import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { ConfigError } from '../config/source';
+import { ConfigError } from '../config/errors';
 
 /**
  * RS256 rather than ES256: the Python EventGate and tools built for it only understand RSA keys, so

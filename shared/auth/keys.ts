@@ -2,7 +2,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { importJWK, type JWK } from 'jose';
 import { DEFAULTS } from '../config/settings';
-import { ConfigError, isS3Uri, readText } from '../config/source';
+import { isS3Uri, readText } from '../config/source';
+import { ConfigError } from '../config/errors';
 
 /** The only signature algorithms a token may use. */
 export type SigningAlgorithm = 'RS256' | 'ES256';

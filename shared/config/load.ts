@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { GatewayConfig } from './settings';
-import { ConfigError, readJson, resolveLocation } from './source';
+import { readJson, resolveLocation } from './source';
+import { ConfigError } from './errors';
 import { SINK_NAMES, isSinkName, type SinkName } from '../sinks/types';
 
 /**

@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
-/** Raised for configuration that cannot be read or makes no sense; the message names the file. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+import { ConfigError } from './errors';
+
+export { ConfigError };
 
 let s3: S3Client | undefined;
 function s3Client(): S3Client {

@@ -5,7 +5,8 @@ import { KeyStore } from '../auth/keys';
 import { TokenVerifier } from '../auth/token';
 import { availableSinks, loadConfig, loadLegacyTopicKeys } from '../config/load';
 import { DEFAULTS, type GatewayConfig } from '../config/settings';
-import { ConfigError, readJson, resolveLocation } from '../config/source';
+import { readJson, resolveLocation } from '../config/source';
+import { ConfigError } from '../config/errors';
 import { logger } from '../observability/logger';
 import type { SinkName } from '../sinks/types';
 import { loadTopicRegistry, type TopicRegistry } from '../topics/registry';
@@ -72,7 +73,9 @@ export class GatewayStateLoader {
     // The key server being down must not undo a good config reload; the old keys stay in use.
     await this.keyStore?.store
       .reload()
-      .catch((error: unknown) => logger.warn('signing keys could not be reloaded; keeping the old ones', { error }));
+      .catch((error: unknown) =>
+        logger.warn('signing keys could not be reloaded; keeping the old ones', { error }),
+      );
     return state;
   }
 

@@ -89,7 +89,11 @@ export function createWorkerHandler(options: WorkerOptions): WorkerHandler {
     const recordHandler = async (record: SQSRecord): Promise<void> => {
       const reason = malformed.get(record.messageId);
       if (reason !== undefined) {
-        logger.error('message is not an envelope', { sink: options.sinkName, messageId: record.messageId, reason });
+        logger.error('message is not an envelope', {
+          sink: options.sinkName,
+          messageId: record.messageId,
+          reason,
+        });
         failedRecords.push(record);
         throw new Error(reason);
       }
@@ -133,7 +137,11 @@ function recordMetrics(
     const counts = perTopic.get(envelope.topic) ?? { delivered: 0, failed: 0 };
     if (outcomes.get(envelope.id)?.ok) {
       counts.delivered += 1;
-      metrics.addMetric('DeliveryLag', MetricUnit.Milliseconds, Math.max(0, now - Date.parse(envelope.receivedAt)));
+      metrics.addMetric(
+        'DeliveryLag',
+        MetricUnit.Milliseconds,
+        Math.max(0, now - Date.parse(envelope.receivedAt)),
+      );
     } else {
       counts.failed += 1;
     }
@@ -155,7 +163,11 @@ function recordMetrics(
 }
 
 /** Failed messages come back after an exponential delay instead of the full visibility timeout. */
-async function pushBackRetries(options: WorkerOptions, failed: SQSRecord[], backoff: RetryBackoff): Promise<void> {
+async function pushBackRetries(
+  options: WorkerOptions,
+  failed: SQSRecord[],
+  backoff: RetryBackoff,
+): Promise<void> {
   if (!options.queueUrl || !options.sqs || failed.length === 0) return;
   for (let start = 0; start < failed.length; start += 10) {
     const chunk = failed.slice(start, start + 10);

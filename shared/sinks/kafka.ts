@@ -12,7 +12,7 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import type { Envelope } from '../envelope';
-import { ConfigError } from '../config/source';
+import { ConfigError } from '../config/errors';
 import type { GatewayConfig, KafkaSettings } from '../config/settings';
 import { defaultAwsCredentials, mskIamToken, type AwsCredentialsProvider } from './kafka-msk-iam';
 import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from './types';

@@ -4,7 +4,7 @@ import {
   type GetSecretValueCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import type { GatewayConfig } from '../config/settings';
-import { ConfigError } from '../config/source';
+import { ConfigError } from '../config/errors';
 import type { PostgresConnectionConfig, PostgresSinkOptions } from './postgres';
 import { checkIdentifier, TableNames } from './postgres-tables';
 

@@ -1,6 +1,6 @@
 import { Pool, type PoolConfig } from 'pg';
 import type { Envelope } from '../envelope';
-import { ConfigError } from '../config/source';
+import { ConfigError } from '../config/errors';
 import { classifyPostgresError, describePostgresError, isUndefinedTable } from './postgres-errors';
 import { EVENT_COLUMNS, migrateEventTable } from './postgres-migrations';
 import { borrowClient, type BorrowedClient, type PostgresPool } from './postgres-pool';

@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/settings';
-import { ConfigError } from '../config/source';
+import { ConfigError } from '../config/errors';
 import type { Sink, SinkName } from './types';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -17,13 +17,15 @@ async function createSink(name: SinkName, config: GatewayConfig, env: NodeJS.Pro
       return new KafkaSink(options);
     }
     case 'eventbridge': {
-      const { EventBridgeSink, eventBridgeSinkOptionsFromConfig } = require('./eventbridge') as typeof import('./eventbridge');
+      const { EventBridgeSink, eventBridgeSinkOptionsFromConfig } =
+        require('./eventbridge') as typeof import('./eventbridge');
       const options = eventBridgeSinkOptionsFromConfig(config);
       if (!options) throw new ConfigError('the eventbridge sink is not configured (event_bus_arn)');
       return new EventBridgeSink(options);
     }
     case 'postgres': {
-      const { PostgresSink, postgresSinkOptionsFromConfig } = require('./postgres') as typeof import('./postgres');
+      const { PostgresSink, postgresSinkOptionsFromConfig } =
+        require('./postgres') as typeof import('./postgres');
       const options = await postgresSinkOptionsFromConfig(config, env);
       if (!options)
         throw new ConfigError('the postgres sink is not configured (DATABASE_URL, postgres.url or secret)');

@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { GatewayConfig, TopicMode } from '../config/settings';
-import { ConfigError, isS3Uri, parseS3Uri, readJson, resolveLocation } from '../config/source';
+import { isS3Uri, parseS3Uri, readJson, resolveLocation } from '../config/source';
+import { ConfigError } from '../config/errors';
 import { isSinkName, type SinkName } from '../sinks/types';
 import { compileSchema, type EventValidator } from '../validation/validator';
 

@@ -2,7 +2,7 @@ import Ajv, { type AnySchemaObject, type ErrorObject, type ValidateFunction } fr
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import secureMetaSchema from 'ajv/lib/refs/json-schema-secure.json';
-import { ConfigError } from '../config/source';
+import { ConfigError } from '../config/errors';
 
 /** One reason an event does not match its topic's schema, with where in the event it applies. */
 export type SchemaViolation = {

@@ -1,6 +1,6 @@
 import { KeyStore, type KeyStoreOptions } from '../../../shared/auth/keys';
 import { AuthError, TokenVerifier } from '../../../shared/auth/token';
-import { ConfigError } from '../../../shared/config/source';
+import { ConfigError } from '../../../shared/config/errors';
 import { derBase64, ecKeyPair, jwks, pythonKeys, rsaKeyPair, sign } from '../../unit/auth/fixtures';
 import { KeyServer } from './key-server';
 

@@ -6,7 +6,7 @@ import {
   topicsInAccessMap,
   type AccessDecision,
 } from '../../../shared/auth/access';
-import { ConfigError } from '../../../shared/config/source';
+import { ConfigError } from '../../../shared/config/errors';
 
 const map = parseAccessMap(
   {

@@ -5,7 +5,7 @@ import { decodeProtectedHeader } from 'jose';
 import { ensureDevSigningKey, mintToken, writePublicJwks } from '../../../shared/auth/dev-key';
 import { KeyStore } from '../../../shared/auth/keys';
 import { AuthError, TokenVerifier } from '../../../shared/auth/token';
-import { ConfigError } from '../../../shared/config/source';
+import { ConfigError } from '../../../shared/config/errors';
 import { decodePayload } from './fixtures';
 
 describe('development signing key', () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { exportJWK } from 'jose';
-import { ConfigError } from '../../../shared/config/source';
+import { ConfigError } from '../../../shared/config/errors';
 import { KeyStore, parseKeyDocument } from '../../../shared/auth/keys';
 import { derBase64, ecKeyPair, jwks, pem, publicJwk, pythonKeys, rsaKeyPair } from './fixtures';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CompressionTypes, type Kafka, type KafkaConfig, type ProducerBatch } from 'kafkajs';
 import { createEnvelope, type Envelope } from '../../../shared/envelope';
-import { ConfigError } from '../../../shared/config/source';
+import { ConfigError } from '../../../shared/config/errors';
 import type { GatewayConfig } from '../../../shared/config/settings';
 import {
   EVENT_ID_HEADER,

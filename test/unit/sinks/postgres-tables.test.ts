@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../shared/config/source';
+import { ConfigError } from '../../../shared/config/errors';
 import {
   defaultTableName,
   MAX_IDENTIFIER_LENGTH,
