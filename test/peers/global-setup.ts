@@ -4,6 +4,7 @@ import {
   TEST_DATABASE_URL_VARIABLE,
   type PostgresPeer,
 } from './postgres';
+import { ensureSystemPackages } from './system-packages';
 
 /** Handed to global-teardown, which runs in this same process. */
 export const SHARED_POSTGRES_KEY = '__eventgateSharedPostgres';
@@ -28,11 +29,12 @@ function onlyUnitTests(selection: RunSelection | undefined): boolean {
  * tests report why.
  */
 export default async function globalSetup(selection?: RunSelection): Promise<void> {
-  if (process.env[TEST_DATABASE_URL_VARIABLE]) return;
   if (onlyUnitTests(selection)) {
     process.env[TEST_DATABASE_ERROR_VARIABLE] = 'not started: this run selected unit tests only';
     return;
   }
+  ensureSystemPackages();
+  if (process.env[TEST_DATABASE_URL_VARIABLE]) return;
   try {
     const postgres = await startPostgres();
     (globalThis as SharedPeers)[SHARED_POSTGRES_KEY] = postgres;
