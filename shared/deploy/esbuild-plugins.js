@@ -1,15 +1,14 @@
 // esbuild plugins for serverless-esbuild (custom.esbuild.plugins in serverless.yml).
 //
-// The sink registry imports each sink module on first use, but esbuild still inlines every dynamic
-// import of a CommonJS bundle. This keeps the Kafka and Postgres clients out of the ingest function's
-// bundle: the ingest function enqueues, and the workers, bundled separately, carry the clients.
-// On Lambda a sync topic can therefore write to eventbridge and s3 only; kafka and postgres
-// topics there must be async (their sink fails to load in the ingest function).
+// The ingest function only enqueues for async topics, so its bundle leaves out the Kafka and
+// Postgres clients, which the workers (bundled separately) carry. A deployment whose sync topics
+// write to kafka or postgres straight from the ingest function lists them in the `syncSinks`
+// param; then, and only then, their client goes into the ingest bundle too.
 
 const path = require('node:path');
 
-/** Entry points whose bundle must not carry a given package. */
-const LEFT_OUT = [{ entry: path.join('functions', 'ingest.ts'), packages: ['kafkajs', 'pg', 'pg-native'] }];
+const CLIENT_PACKAGES = { kafka: ['kafkajs'], postgres: ['pg', 'pg-native'] };
+const INGEST_ENTRY = path.join('functions', 'ingest.ts');
 
 function entryPointsOf(build) {
   const entryPoints = build.initialOptions.entryPoints ?? [];
@@ -17,19 +16,27 @@ function entryPointsOf(build) {
   return list.map((entry) => path.normalize(typeof entry === 'string' ? entry : entry.in));
 }
 
-/** Marks the listed packages (and their subpaths) external for builds of the listed entry points. */
-const leaveOutClients = {
-  name: 'eventgate-leave-out-clients',
-  setup(build) {
-    const entries = entryPointsOf(build);
-    const packages = LEFT_OUT.filter((rule) => entries.some((entry) => entry.endsWith(rule.entry))).flatMap(
-      (rule) => rule.packages,
-    );
-    if (packages.length === 0) return;
-    const escaped = packages.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    const filter = new RegExp(`^(${escaped.join('|')})(/.*)?$`);
-    build.onResolve({ filter }, (args) => ({ path: args.path, external: true }));
-  },
-};
+function syncSinksOf(serverless) {
+  const value = serverless?.service?.custom?.eventgate?.syncSinks;
+  if (typeof value !== 'string' || value.trim().toLowerCase() === 'none') return [];
+  return value.split(',').map((sink) => sink.trim());
+}
 
-module.exports = [leaveOutClients];
+/** Marks the clients of sinks the ingest function never writes to as external for its build. */
+function leaveOutClients(syncSinks) {
+  const packages = Object.entries(CLIENT_PACKAGES)
+    .filter(([sink]) => !syncSinks.includes(sink))
+    .flatMap(([, names]) => names);
+  return {
+    name: 'eventgate-leave-out-clients',
+    setup(build) {
+      if (packages.length === 0 || !entryPointsOf(build).some((entry) => entry.endsWith(INGEST_ENTRY)))
+        return;
+      const escaped = packages.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+      const filter = new RegExp(`^(${escaped.join('|')})(/.*)?$`);
+      build.onResolve({ filter }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+module.exports = (serverless) => [leaveOutClients(syncSinksOf(serverless))];

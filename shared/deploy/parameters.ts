@@ -12,8 +12,8 @@ export interface DeployParameters {
   /** Sinks to deploy, in the canonical order; a sink left out gets no queue, worker, alarm or grant. */
   sinks: SinkName[];
   /**
-   * Sinks the ingest function writes to itself for sync topics (eventbridge, s3). Empty by default:
-   * on Lambda, topics are async and the workers deliver.
+   * Sinks the ingest function writes to itself for sync topics. Empty by default: topics are async
+   * and the workers deliver, and the ingest bundle carries no Kafka or Postgres client.
    */
   syncSinks: SinkName[];
   logRetentionDays: number;
@@ -101,19 +101,10 @@ export function parseSinkList(value: string | undefined): SinkName[] {
   return SINK_NAMES.filter((sink) => requested.includes(sink));
 }
 
-/** Sinks whose clients the ingest bundle carries (see shared/deploy/esbuild-plugins.js). */
-const SYNC_CAPABLE: readonly SinkName[] = ['eventbridge', 's3'];
-
 function parseSyncSinks(value: string | undefined, enabled: SinkName[]): SinkName[] {
   if (value === undefined || value.toLowerCase() === 'none') return [];
   const sinks = parseSinkList(value);
   for (const sink of sinks) {
-    if (!SYNC_CAPABLE.includes(sink)) {
-      throw new DeployParameterError(
-        `param "syncSinks": the ingest function cannot write to ${sink} itself (its client is not in the ingest bundle); ` +
-          `make the topics that use it async`,
-      );
-    }
     if (!enabled.includes(sink))
       throw new DeployParameterError(`param "syncSinks": ${sink} is not in "sinks"`);
   }

@@ -150,8 +150,11 @@ describe('buildDeployment', () => {
     ).toBe(false);
   });
 
-  test('refuses sync writes to sinks whose clients the ingest bundle leaves out, or that are not deployed', () => {
-    expect(() => build({ syncSinks: 'kafka' })).toThrow(/ingest bundle/);
+  test('lets sync topics write to any deployed sink, and refuses sinks that are not deployed', () => {
+    const postgresSync = build({ syncSinks: 'postgres', postgresSecretName: 'eventgate/db' });
+    expect(
+      statementsOf(postgresSync, 'IngestRole').some((candidate) => String(candidate.Sid).startsWith('Sync')),
+    ).toBe(true);
     expect(() => build({ sinks: 'postgres', syncSinks: 's3' })).toThrow(/not in "sinks"/);
     expect(build({ syncSinks: 'none' }).resources.Resources.IngestRole).toBeDefined();
   });
