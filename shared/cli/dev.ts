@@ -56,7 +56,7 @@ export const command: Command = {
     console.error('Starting EventGate locally…');
     const runtime = await startLocalRuntime({ port, confDir: values.conf, stateDir: values['state-dir'] });
     const token = await runtime.token(values.subject as string);
-    const syncTopic = runtime.topics.find((topic) => topic.name === 'public.cps.za.test');
+    const sampleTopic = runtime.topics.find((topic) => topic.name === 'public.cps.za.test');
     console.log(
       [
         '',
@@ -75,7 +75,7 @@ export const command: Command = {
         '',
         `export TOKEN=${token}`,
         '',
-        ...(syncTopic ? ['Try it:', '', sampleCurl(runtime.url, syncTopic.name), ''] : []),
+        ...(sampleTopic ? ['Try it:', '', sampleCurl(runtime.url, sampleTopic.name), ''] : []),
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );

@@ -34,6 +34,8 @@ export async function loadConfig(
     if (value !== undefined && value !== '') (config as Record<string, unknown>)[key] = value;
   }
   if (env.ARCHIVE_BUCKET) config.s3_archive = { ...config.s3_archive, bucket: env.ARCHIVE_BUCKET };
+  if (env.ARCHIVE_PREFIX && config.s3_archive)
+    config.s3_archive = { ...config.s3_archive, prefix: env.ARCHIVE_PREFIX };
   if (config.token_public_keys_url === undefined && config.token_public_key_url !== undefined) {
     config.token_public_keys_url = config.token_public_key_url;
   }
@@ -80,4 +82,17 @@ export function availableSinks(config: GatewayConfig, env: NodeJS.ProcessEnv = p
     s3: Boolean(config.s3_archive?.bucket),
   };
   return SINK_NAMES.filter((sink) => configured[sink]);
+}
+
+/**
+ * Sinks a sync topic may write to from this process, or every sink when unrestricted. A deployment
+ * sets `EVENTGATE_SYNC_SINKS` because its ingest function only carries some sinks' clients and grants.
+ */
+export function syncCapableSinks(env: NodeJS.ProcessEnv = process.env): SinkName[] | 'any' {
+  if (env.EVENTGATE_SYNC_SINKS === undefined) return 'any';
+  return SINK_NAMES.filter((sink) =>
+    env.EVENTGATE_SYNC_SINKS?.split(',')
+      .map((name) => name.trim())
+      .includes(sink),
+  );
 }

@@ -59,6 +59,8 @@ export function commonEnvironment(params: DeployParameters): Record<string, stri
   return {
     EVENTGATE_STAGE: params.stage,
     EVENTGATE_SINKS: params.sinks.join(','),
+    // The sinks sync topics may use: the gateway refuses, at load, a sync topic routed elsewhere.
+    EVENTGATE_SYNC_SINKS: params.syncSinks.join(','),
     CONF_DIR: PACKAGED_CONF_DIR,
     POWERTOOLS_SERVICE_NAME: metricsServiceName(params.service, params.stage),
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseAccessMap, type AccessMap } from '../auth/access';
 import { KeyStore } from '../auth/keys';
 import { TokenVerifier } from '../auth/token';
-import { availableSinks, loadConfig, loadLegacyTopicKeys } from '../config/load';
+import { availableSinks, loadConfig, loadLegacyTopicKeys, syncCapableSinks } from '../config/load';
 import { DEFAULTS, type GatewayConfig } from '../config/settings';
 import { readJson, resolveLocation } from '../config/source';
 import { ConfigError } from '../config/errors';
@@ -103,7 +103,13 @@ export class GatewayStateLoader {
       loadAccessMap(config, confDir),
       loadApiSpec(confDir),
     ]);
-    const topics = await loadTopicRegistry({ config, confDir, availableSinks: sinks, legacyKeys });
+    const topics = await loadTopicRegistry({
+      config,
+      confDir,
+      availableSinks: sinks,
+      legacyKeys,
+      syncCapable: syncCapableSinks(this.env),
+    });
     return {
       confDir,
       config,

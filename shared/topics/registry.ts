@@ -66,6 +66,8 @@ export interface RegistryInputs {
   availableSinks: SinkName[];
   /** Key fields from the legacy `topic_keys_config` file. */
   legacyKeys: Record<string, string>;
+  /** Sinks a sync topic may write to from this process. */
+  syncCapable?: SinkName[] | 'any';
 }
 
 /**
@@ -103,6 +105,16 @@ export async function loadTopicRegistry(inputs: RegistryInputs): Promise<TopicRe
       throw new ConfigError(
         `config.json: topic "${name}" has mode "${String(mode)}" (expected sync or async)`,
       );
+    }
+    const syncCapable = inputs.syncCapable ?? 'any';
+    if (mode === 'sync' && syncCapable !== 'any') {
+      const unreachable = sinks.filter((sink) => !syncCapable.includes(sink));
+      if (unreachable.length > 0) {
+        throw new ConfigError(
+          `topic "${name}" is sync but this deployment's ingest function cannot write to ${unreachable.join(', ')} ` +
+            `(add them to the syncSinks parameter, or make the topic async)`,
+        );
+      }
     }
     byName.set(lowered, {
       name,

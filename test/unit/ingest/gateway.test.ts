@@ -41,8 +41,15 @@ function build(env: NodeJS.ProcessEnv = { EVENTGATE_SINKS: 'postgres,kafka' }): 
   });
 }
 
+// The shipped config makes every topic async; here the test topic is sync so both paths are covered.
+const SYNC_TEST_TOPIC = {
+  'public.cps.za.test': { mode: 'sync', id_field: 'event_id', max_event_bytes: 65536 },
+  'public.cps.za.runs': { mode: 'async', key: 'job_ref', id_field: 'event_id' },
+};
+
 beforeAll(async () => {
   conf = await createTestConf();
+  conf.setConfig({ topics: SYNC_TEST_TOPIC });
 });
 afterAll(() => conf.cleanup());
 beforeEach(() => {
@@ -189,6 +196,7 @@ describe('health', () => {
 
   afterAll(async () => {
     const original = await createTestConf();
+    original.setConfig({ topics: SYNC_TEST_TOPIC });
     conf.cleanup();
     conf = original;
   });
