@@ -26,10 +26,11 @@ export function errorResponse(
   statusCode: number,
   errors: ApiError | ApiError[],
   headers: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
 ): HttpResponse {
   return json(
     statusCode,
-    { success: false, statusCode, errors: Array.isArray(errors) ? errors : [errors] },
+    { success: false, statusCode, errors: Array.isArray(errors) ? errors : [errors], ...extra },
     headers,
   );
 }

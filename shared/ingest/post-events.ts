@@ -123,10 +123,7 @@ function singleResponse(result: EventResult, topic: Topic): HttpResponse {
       mode: topic.mode,
     });
   }
-  const response = errorResponse(result.status, result.errors);
-  if (result.eventId)
-    response.body = JSON.stringify({ ...JSON.parse(response.body), eventId: result.eventId });
-  return response;
+  return errorResponse(result.status, result.errors, {}, result.eventId ? { eventId: result.eventId } : {});
 }
 
 function batchResponse(results: EventResult[], topic: Topic): HttpResponse {
