@@ -9,7 +9,7 @@ import { createIngestHandler } from '../ingest/handler';
 import { sinkQueueSettings, type SinkQueueSettings } from '../queue/topology';
 import { createWorkerHandler } from '../queue/worker';
 import { SinkRegistry } from '../sinks/registry';
-import type { SinkName } from '../sinks/types';
+import type { Sink, SinkName } from '../sinks/types';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs';
 import { startLocalHttpServer, type LocalHttpServer } from './http-server';
@@ -29,6 +29,8 @@ export interface LocalRuntimeOptions {
   topology?: Partial<Omit<SinkQueueSettings, 'sink'>>;
   /** Keep the embedded database in memory instead of under stateDir. */
   ephemeralDatabase?: boolean;
+  /** Wraps each sink once it is built: for embedding (metrics, tracing) and for fault-injection tests. */
+  decorateSink?: (sink: Sink) => Sink;
 }
 
 /** What `runtime.json` records, so `eventgate backlog --local` and `replay --local` find the queues. */
@@ -118,11 +120,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (database) workerConfig.postgres = { ...workerConfig.postgres, pool_max: 1 };
     const registry = new SinkRegistry(workerConfig, env);
     stops.push(() => registry.closeAll());
+    const decorated = new Map<SinkName, Promise<Sink>>();
+    const sinkFor = (name: SinkName): Promise<Sink> => {
+      let sink = decorated.get(name);
+      if (!sink) {
+        sink = registry.get(name).then((built) => options.decorateSink?.(built) ?? built);
+        sink.catch(() => decorated.delete(name));
+        decorated.set(name, sink);
+      }
+      return sink;
+    };
 
     for (const [sink, queue] of queues) {
       const worker = createWorkerHandler({
         sinkName: sink,
-        sink: () => registry.get(sink),
+        sink: () => sinkFor(sink),
         queueUrl: queue.queueUrl,
         sqs,
         backoff: { baseSeconds: queue.settings.retryBaseSeconds, maxSeconds: queue.settings.retryMaxSeconds },
@@ -141,7 +153,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
 
     const queueUrls = Object.fromEntries([...queues].map(([sink, queue]) => [sink, queue.queueUrl]));
-    const app = createIngestHandler({ confDir, env, sqs, queueUrls, sinks: (name) => registry.get(name) });
+    const app = createIngestHandler({ confDir, env, sqs, queueUrls, sinks: sinkFor });
     const http: LocalHttpServer = await startLocalHttpServer(app, options.port ?? Number(env.PORT ?? 3000));
     stops.push(() => http.close());
 
