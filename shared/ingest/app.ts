@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Delivery } from '../delivery/types';
 import type { SinkProvider } from '../delivery/sync';
@@ -110,7 +111,11 @@ export function createIngestApp(options: IngestAppOptions): IngestApp {
     try {
       request = normalizeRequest(event);
     } catch {
-      return errorResponse(400, { type: 'request', message: 'Malformed request' });
+      return errorResponse(
+        400,
+        { type: 'request', message: 'Malformed request' },
+        { 'X-Correlation-ID': randomUUID() },
+      );
     }
     const correlationId = correlationIdOf(request);
     const where = { correlationId, path: request.path, method: request.method };

@@ -12,6 +12,33 @@ export function isJsonContentType(header: string | undefined): boolean {
   return JSON_MEDIA_TYPE.test(mediaType);
 }
 
+/** Deeper than any real event; deep enough nesting would overflow the stack of JSON.stringify and ajv. */
+export const MAX_NESTING_DEPTH = 64;
+
+/**
+ * What JSON.parse lets through but an event must not hold: nesting beyond MAX_NESTING_DEPTH, and
+ * numbers too large for a double (`1e999` parses as Infinity and would be stored as null). Iterative,
+ * so the check itself cannot overflow.
+ */
+export function structuralProblem(value: unknown): string | null {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof current === 'number') {
+      if (!Number.isFinite(current)) return 'Request body holds a number too large to represent';
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= MAX_NESTING_DEPTH) return `Request body nests deeper than ${MAX_NESTING_DEPTH} levels`;
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) {
+      if (typeof child === 'object' || typeof child === 'number')
+        stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
 function invalid(message: string): ParsedBody {
   return { ok: false, status: 400, error: { type: 'validation', message } };
 }
@@ -42,6 +69,8 @@ export function parseEventsBody(body: Buffer | null, contentType: string | undef
   } catch (error) {
     return invalid(`Request body is not valid JSON: ${(error as Error).message}`);
   }
+  const problem = structuralProblem(value);
+  if (problem !== null) return invalid(problem);
   if (Array.isArray(value)) return { ok: true, events: value, batch: true };
   if (typeof value === 'object' && value !== null) return { ok: true, events: [value], batch: false };
   return invalid('Request body must be a JSON object (one event) or an array of objects (a batch)');

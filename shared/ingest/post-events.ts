@@ -8,6 +8,7 @@ import type { HttpRequest } from '../http/request';
 import { errorResponse, json, type ApiError, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
+import { MAX_QUEUED_EVENT_BYTES } from '../queue/publisher';
 import { parseEventsBody } from './body';
 
 export interface PostEventsContext {
@@ -53,6 +54,15 @@ async function authenticate(
   }
 }
 
+/**
+ * The largest event a topic takes: its own setting, and for async topics never more than fits in one
+ * queue message with the envelope around it.
+ */
+function eventSizeLimit(topic: Topic): number | null {
+  if (topic.mode === 'async') return Math.min(topic.maxEventBytes ?? Infinity, MAX_QUEUED_EVENT_BYTES);
+  return topic.maxEventBytes;
+}
+
 /** Access, size and schema checks of one event; the envelope when it passes them all. */
 function admit(
   topic: Topic,
@@ -80,10 +90,11 @@ function admit(
       errors: [{ type: decision.type, message: decision.message }],
     };
   }
-  if (topic.maxEventBytes !== null) {
+  const limit = eventSizeLimit(topic);
+  if (limit !== null) {
     const bytes = Buffer.byteLength(JSON.stringify(event));
-    if (bytes > topic.maxEventBytes) {
-      const message = `event is ${bytes} bytes; topic '${topic.name}' accepts at most ${topic.maxEventBytes}`;
+    if (bytes > limit) {
+      const message = `event is ${bytes} bytes; topic '${topic.name}' accepts at most ${limit}`;
       return { index, accepted: false, status: 413, errors: [{ type: 'size', message }] };
     }
   }

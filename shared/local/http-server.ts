@@ -24,13 +24,26 @@ async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'>
   return Buffer.concat(chunks);
 }
 
+/**
+ * Splits the request target into path and query as API Gateway does. Not `new URL()`: it would read
+ * a leading `//` as the start of a host name.
+ */
+function splitTarget(target: string): { path: string; rawQuery: string } {
+  const question = target.indexOf('?');
+  const path = question < 0 ? target : target.slice(0, question);
+  return {
+    path: path.startsWith('/') ? path : `/${path}`,
+    rawQuery: question < 0 ? '' : target.slice(question + 1),
+  };
+}
+
 /** Turns a plain HTTP request into the HTTP API (v2) event API Gateway would send the function. */
 export function toApiGatewayEvent(
   request: IncomingMessage,
   body: Buffer,
   requestId: string,
 ): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  const { path, rawQuery } = splitTarget(request.url ?? '/');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -39,10 +52,10 @@ export function toApiGatewayEvent(
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ''),
+    rawPath: path,
+    rawQueryString: rawQuery,
     headers,
-    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    queryStringParameters: rawQuery ? Object.fromEntries(new URLSearchParams(rawQuery)) : undefined,
     requestContext: {
       accountId: 'local',
       apiId: 'local',
@@ -50,7 +63,7 @@ export function toApiGatewayEvent(
       domainPrefix: 'localhost',
       http: {
         method,
-        path: url.pathname,
+        path,
         protocol: `HTTP/${request.httpVersion}`,
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
@@ -73,32 +86,106 @@ function send(response: ServerResponse, result: HttpResponse): void {
   response.end(body);
 }
 
+let requests = 0;
+function localRequestId(): string {
+  requests += 1;
+  return `local-${Date.now().toString(36)}-${requests}`;
+}
+
+function rawResponse(
+  statusCode: number,
+  reason: string,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): string {
+  const result = errorResponse(
+    statusCode,
+    { type, message },
+    { ...headers, 'X-Correlation-ID': localRequestId() },
+  );
+  const body = Buffer.from(result.body);
+  const lines = Object.entries({
+    ...result.headers,
+    'Content-Length': String(body.length),
+    Connection: 'close',
+  })
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('\r\n');
+  return `HTTP/1.1 ${statusCode} ${reason}\r\n${lines}\r\n\r\n${body.toString()}`;
+}
+
+/**
+ * Requests Node rejects before they reach the handler (malformed HTTP, odd Expect headers, CONNECT)
+ * still get an answer in the gateway's error shape, as API Gateway would give one.
+ */
+function answerProtocolErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    socket.end(
+      tooLarge
+        ? rawResponse(431, 'Request Header Fields Too Large', 'request', 'Request headers are too large')
+        : rawResponse(400, 'Bad Request', 'request', 'Malformed HTTP request'),
+    );
+  });
+  server.on('checkExpectation', (_request, response: ServerResponse) => {
+    send(
+      response,
+      errorResponse(
+        417,
+        { type: 'request', message: 'Only Expect: 100-continue is supported' },
+        { 'X-Correlation-ID': localRequestId() },
+      ),
+    );
+  });
+  server.on('connect', (_request, socket) => {
+    socket.end(
+      rawResponse(405, 'Method Not Allowed', 'method', 'CONNECT is not supported', {
+        Allow: 'GET, POST, HEAD',
+      }),
+    );
+  });
+}
+
 /** Serves the ingest app over HTTP on 127.0.0.1, the way API Gateway fronts it in AWS. */
 export async function startLocalHttpServer(
   app: IngestApp,
   port: number,
   host = '127.0.0.1',
 ): Promise<LocalHttpServer> {
-  let counter = 0;
-  const server = createServer((request, response) => {
-    counter += 1;
-    const requestId = `local-${Date.now().toString(36)}-${counter}`;
+  // Node's own answer to a missing Host is a bare 400; this one is in the gateway's error shape.
+  const server = createServer({ requireHostHeader: false }, (request, response) => {
+    const requestId = localRequestId();
+    const traced = { 'X-Correlation-ID': requestId };
+    const http11 = request.httpVersionMajor === 1 && request.httpVersionMinor >= 1;
+    if (http11 && request.headers.host === undefined) {
+      send(
+        response,
+        errorResponse(400, { type: 'request', message: 'HTTP/1.1 requests need a Host header' }, traced),
+      );
+      return;
+    }
     void (async () => {
       try {
         const body = await readBody(request);
         if (body === 'too-large') {
-          send(response, errorResponse(413, { type: 'size', message: 'Request body is too large' }));
+          send(response, errorResponse(413, { type: 'size', message: 'Request body is too large' }, traced));
           request.destroy();
           return;
         }
         send(response, await app(toApiGatewayEvent(request, body, requestId)));
       } catch {
-        if (!response.headersSent)
-          send(response, errorResponse(500, { type: 'internal', message: 'Unexpected server error' }));
-        else response.destroy();
+        if (!response.headersSent) {
+          send(
+            response,
+            errorResponse(500, { type: 'internal', message: 'Unexpected server error' }, traced),
+          );
+        } else response.destroy();
       }
     })();
   });
+  answerProtocolErrors(server);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

@@ -8,6 +8,21 @@ export const SQS_MAX_BATCH_ENTRIES = 10;
 export const SQS_MAX_PAYLOAD_BYTES = 1024 * 1024;
 // Headroom for message attributes and the entry's own fields.
 const ATTRIBUTE_ALLOWANCE = 512;
+/** The largest event that still fits in one queue message once wrapped in its envelope. */
+export const MAX_QUEUED_EVENT_BYTES = SQS_MAX_PAYLOAD_BYTES - 8 * 1024;
+
+// SQS accepts only XML's character set in a body; U+FFFE, U+FFFF are outside it, and some
+// SQS-compatible servers refuse characters outside the Basic Multilingual Plane. JSON allows any
+// character in a string to be written as a \u escape, so escaping these keeps every event sendable.
+const QUEUE_UNSAFE_CHARACTERS = /[\ufffe\uffff\ud800-\udfff]/g;
+
+/** The message body for an envelope: its JSON, with characters SQS refuses written as escapes. */
+export function queueMessageBody(envelope: Envelope): string {
+  return JSON.stringify(envelope).replace(
+    QUEUE_UNSAFE_CHARACTERS,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 export interface QueuePublisherOptions {
   client: SQSClient;
@@ -67,7 +82,7 @@ export class QueuePublisher implements Delivery {
     const report: DeliveryReport = new Map();
     const prepared: PreparedMessage[] = [];
     for (const envelope of events) {
-      const body = JSON.stringify(envelope);
+      const body = queueMessageBody(envelope);
       const bytes = Buffer.byteLength(body);
       if (bytes + ATTRIBUTE_ALLOWANCE > SQS_MAX_PAYLOAD_BYTES) {
         for (const sink of sinks) {

@@ -140,7 +140,7 @@ describe('no event is lost', () => {
 
     // PutEvents carries no envelope id, so EventBridge entries are matched by the event's own id.
     const eventBridgeIds = eventBridge.entries.map(
-      (entry) => (JSON.parse(entry.Detail) as { event_id: string }).event_id,
+      (entry) => (JSON.parse(entry.Detail ?? '{}') as { event_id: string }).event_id,
     );
 
     console.log(
