@@ -4,6 +4,7 @@ import { importJWK, type JWK } from 'jose';
 import { DEFAULTS } from '../config/settings';
 import { isS3Uri, readText } from '../config/source';
 import { ConfigError } from '../config/errors';
+import { withTimeout } from '../timeout';
 
 /** The only signature algorithms a token may use. */
 export type SigningAlgorithm = 'RS256' | 'ES256';
@@ -203,18 +204,6 @@ function parseJson(text: string, source: string): unknown {
     return JSON.parse(text);
   } catch {
     throw new ConfigError(`${source} is not valid JSON`);
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ConfigError(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

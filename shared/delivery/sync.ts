@@ -1,6 +1,7 @@
 import type { Envelope } from '../envelope';
 import type { Sink, SinkName } from '../sinks/types';
 import { recordFailure, type Delivery, type DeliveryReport } from './types';
+import { withTimeout } from '../timeout';
 
 export type SinkProvider = (name: SinkName) => Promise<Sink>;
 
@@ -8,19 +9,6 @@ export interface SyncDeliveryOptions {
   sinks: SinkProvider;
   /** Default budget for each sink's write; a sink that takes longer counts as failed for this request. */
   timeoutMs: number;
-}
-
-class SinkTimeoutError extends Error {}
-
-function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new SinkTimeoutError(`${what} did not answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { GatewayState } from '../gateway/state';
 import { json, type HttpResponse } from '../http/response';
 import type { SinkProvider } from '../delivery/sync';
+import { withTimeout } from '../timeout';
 import { SINK_NAMES, type SinkName } from '../sinks/types';
 
 export interface HealthDependencies {
@@ -12,16 +13,9 @@ export interface HealthDependencies {
   timeoutMs?: number;
 }
 
-async function bounded(check: () => Promise<string>, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-  });
-  try {
-    return await Promise.race([check().catch((error: Error) => error.message), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** A check's verdict: 'ok', or why not (its error, or that it did not answer in time). */
+function bounded(check: () => Promise<string>, timeoutMs: number): Promise<string> {
+  return withTimeout(check(), timeoutMs, 'health check').catch((error: Error) => error.message);
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 import type { Envelope } from '../envelope';
 import type { GatewayConfig } from '../config/settings';
 import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { sdkRequestTimeouts, sleep, withTimeout } from './with-timeout';
+import { sdkRequestTimeouts, sleep, withTimeout } from '../timeout';
 
 export interface EventBridgeSinkOptions {
   /** ARN (or name) of the event bus. */

@@ -16,7 +16,7 @@ import { ConfigError } from '../config/errors';
 import type { GatewayConfig, KafkaSettings } from '../config/settings';
 import { defaultAwsCredentials, mskIamToken, type AwsCredentialsProvider } from './kafka-msk-iam';
 import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '../timeout';
 
 export type KafkaSasl =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }

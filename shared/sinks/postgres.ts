@@ -6,6 +6,7 @@ import { EVENT_COLUMNS, migrateEventTable } from './postgres-migrations';
 import { borrowClient, type BorrowedClient, type PostgresPool } from './postgres-pool';
 import { checkIdentifier, qualifiedName, TableNames } from './postgres-tables';
 import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
+import { withTimeout } from '../timeout';
 
 export { postgresSinkOptionsFromConfig, type PostgresConfigDependencies } from './postgres-config';
 export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from './postgres-pool';
@@ -100,19 +101,6 @@ function rowValues(event: Envelope): unknown[] {
   return [event.id, event.topic, event.receivedAt, event.subject, event.correlationId, event.key, payload];
 }
 
-/** Rejects after `ms`; the query itself carries on and the pool deals with its connection. */
-async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function chunked<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
@@ -181,7 +169,7 @@ export class PostgresSink implements Sink {
   async health(): Promise<SinkHealth> {
     if (this.closed) return { status: 'down', message: 'the postgres sink is closed' };
     try {
-      await within(this.getPool().query('SELECT 1'), this.healthTimeoutMs, 'postgres health check');
+      await withTimeout(this.getPool().query('SELECT 1'), this.healthTimeoutMs, 'postgres health check');
       return { status: 'ok' };
     } catch (error) {
       return { status: 'down', message: describePostgresError(error) };

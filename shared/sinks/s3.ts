@@ -4,7 +4,7 @@ import { HeadBucketCommand, PutObjectCommand, S3Client, type S3ClientConfig } fr
 import type { Envelope } from '../envelope';
 import type { GatewayConfig } from '../config/settings';
 import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { sdkRequestTimeouts, withTimeout } from './with-timeout';
+import { sdkRequestTimeouts, withTimeout } from '../timeout';
 
 const gzipAsync = promisify(gzip);
 
