@@ -19,6 +19,7 @@ import {
 } from './args';
 import {
   describeLookupFailure,
+  locateOptionsFrom,
   locateQueues,
   queueCounts,
   queueNameFromUrl,
@@ -226,11 +227,7 @@ interface BacklogRequest {
 export function parseBacklogArgs(args: readonly string[]): BacklogRequest | 'help' {
   const { values } = parseCommandArgs(withOptionalValue(args, '--watch', DEFAULT_WATCH_SECONDS), OPTIONS);
   if (values.help) return 'help';
-  const locate: LocateOptions = { local: values.local === true };
-  if (values.stage !== undefined) locate.stage = values.stage;
-  if (values.region !== undefined) locate.region = values.region;
-  if (values.service !== undefined) locate.service = values.service;
-  const request: BacklogRequest = { json: values.json === true, locate };
+  const request: BacklogRequest = { json: values.json === true, locate: locateOptionsFrom(values) };
   if (values.watch !== undefined) request.watchSeconds = positiveNumber(values.watch, '--watch');
   return request;
 }
@@ -251,11 +248,7 @@ export async function runBacklog(args: readonly string[], deps: BacklogDeps = {}
     io.out(formatHelp(USAGE, SUMMARY, OPTIONS, NOTES));
     return 0;
   }
-  const locate: LocateOptions = { ...request.locate };
-  if (deps.env) locate.env = deps.env;
-  if (deps.cwd) locate.cwd = deps.cwd;
-  if (deps.clientConfig) locate.clientConfig = deps.clientConfig;
-  if (deps.customizeClient) locate.customizeClient = deps.customizeClient;
+  const locate = locateOptionsFrom(request.locate, deps);
   const local = request.locate.local === true;
 
   let location: QueueLocation;

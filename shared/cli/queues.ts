@@ -218,3 +218,25 @@ export function describeLookupFailure(error: unknown, local: boolean): string {
   if (local && (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message))) return LOCAL_RUNTIME_NOT_RUNNING;
   return message;
 }
+
+/** The flags every queue command shares: where the queues are. */
+export interface LocationFlags {
+  local?: boolean;
+  stage?: string;
+  region?: string;
+  service?: string;
+}
+
+/** What a command's caller (tests, embedding code) may supply instead of the process's own. */
+export type LocationDeps = Pick<LocateOptions, 'env' | 'cwd' | 'clientConfig' | 'customizeClient'>;
+
+export function locateOptionsFrom(flags: LocationFlags, deps: LocationDeps = {}): LocateOptions {
+  const options: LocateOptions = { local: flags.local === true };
+  for (const key of ['stage', 'region', 'service'] as const) {
+    if (flags[key] !== undefined) options[key] = flags[key];
+  }
+  for (const key of ['env', 'cwd', 'clientConfig', 'customizeClient'] as const) {
+    if (deps[key] !== undefined) (options as Record<string, unknown>)[key] = deps[key];
+  }
+  return options;
+}

@@ -12,11 +12,11 @@ import {
   processIo,
   abortOnInterrupt,
   type CommandIo,
-  type ParsedValues,
 } from './args';
 import { Progress } from './progress';
 import {
   describeLookupFailure,
+  locateOptionsFrom,
   locateQueues,
   parseSinkName,
   queueCounts,
@@ -107,7 +107,7 @@ export function parseReplayArgs(args: readonly string[]): ReplayRequest | 'help'
     dryRun: values['dry-run'] === true,
     native: values.native === true,
     json: values.json === true,
-    locate: locateOptions(values),
+    locate: locateOptionsFrom(values),
   };
   if (values.max !== undefined) request.max = positiveInteger(values.max, '--max');
   if (values.rate !== undefined) request.rate = positiveNumber(values.rate, '--rate');
@@ -128,14 +128,6 @@ export function parseReplayArgs(args: readonly string[]): ReplayRequest | 'help'
   return request;
 }
 
-function locateOptions(values: ParsedValues<typeof OPTIONS>): LocateOptions {
-  const options: LocateOptions = { local: values.local === true };
-  if (values.stage !== undefined) options.stage = values.stage;
-  if (values.region !== undefined) options.region = values.region;
-  if (values.service !== undefined) options.service = values.service;
-  return options;
-}
-
 export async function runReplay(args: readonly string[], deps: ReplayDeps = {}): Promise<number> {
   const io = deps.io ?? processIo();
   let request: ReplayRequest | 'help';
@@ -151,11 +143,7 @@ export async function runReplay(args: readonly string[], deps: ReplayDeps = {}):
     return 0;
   }
 
-  const locate: LocateOptions = { ...request.locate };
-  if (deps.env) locate.env = deps.env;
-  if (deps.cwd) locate.cwd = deps.cwd;
-  if (deps.clientConfig) locate.clientConfig = deps.clientConfig;
-  if (deps.customizeClient) locate.customizeClient = deps.customizeClient;
+  const locate = locateOptionsFrom(request.locate, deps);
 
   const interrupt = deps.signal
     ? undefined
