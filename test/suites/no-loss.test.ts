@@ -1,11 +1,16 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { startLocalRuntime, type LocalRuntime } from '../../shared/local/runtime';
 import { redrive } from '../../shared/queue/redrive';
 import type { Sink } from '../../shared/sinks/types';
-import { createTestConf, type TestConf } from '../helpers/gateway';
-import { postJson, queueDepth, sqsFor, testEvent, waitFor } from '../integration/async/helpers';
-import { startEventBridgeServer, type EventBridgeServerHandle } from '../peers/eventbridge-server';
-import { startKafkaMock, type KafkaMockHandle } from '../peers/kafka';
+import {
+  consumeKafka,
+  postJson,
+  queueDepth,
+  sqsFor,
+  startEverySinkPeers,
+  testEvent,
+  waitFor,
+  type EverySinkPeers,
+} from '../integration/async/helpers';
 import { startPostgres, type PostgresPeer } from '../peers/postgres';
 
 jest.setTimeout(240_000);
@@ -37,32 +42,16 @@ function crashingMidBatch(sink: Sink, crashes: number): Sink {
 // EventBridge rejects whole calls and the Kafka worker dies mid-batch. After the queues drain and
 // every DLQ is replayed, each sink holds every event, exactly once by its event id.
 describe('no event is lost', () => {
-  let conf: TestConf;
+  let peers: EverySinkPeers;
   let postgres: PostgresPeer;
-  let kafka: KafkaMockHandle;
-  let eventBridge: EventBridgeServerHandle;
   let runtime: LocalRuntime;
 
   beforeAll(async () => {
-    [conf, postgres, kafka, eventBridge] = await Promise.all([
-      createTestConf(),
-      startPostgres(),
-      startKafkaMock(),
-      startEventBridgeServer(),
-    ]);
-    conf.setConfig({
-      kafka_bootstrap_server: kafka.brokers.join(','),
-      kafka: { idempotent: false },
-      event_bus_arn: 'arn:aws:events:us-east-1:000000000000:event-bus/eventgate',
-    });
-    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridge.endpoint;
-    process.env.AWS_REGION = 'us-east-1';
-    process.env.AWS_ACCESS_KEY_ID = 'test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+    [peers, postgres] = await Promise.all([startEverySinkPeers(), startPostgres()]);
     runtime = await startLocalRuntime({
       port: 0,
-      confDir: conf.dir,
-      stateDir: `${conf.dir}/state`,
+      confDir: peers.conf.dir,
+      stateDir: `${peers.conf.dir}/state`,
       env: { ...process.env, DATABASE_URL: postgres.url },
       topology: {
         batchSize: 25,
@@ -77,17 +66,16 @@ describe('no event is lost', () => {
 
   afterAll(async () => {
     await runtime?.stop();
-    await Promise.all([postgres?.stop(), kafka?.stop(), eventBridge?.stop()]);
-    conf?.cleanup();
+    await Promise.all([postgres?.stop(), peers?.stop()]);
   });
 
   it('delivers every accepted event to every sink exactly once by id, after a DLQ replay', async () => {
     const sqs = sqsFor(runtime);
-    const auth = { authorization: `Bearer ${await conf.token('FooUser')}` };
+    const auth = { authorization: `Bearer ${await peers.conf.token('FooUser')}` };
     const accepted = new Set<string>();
     for (let request = 0; request < REQUESTS; request += 1) {
       if (request === 5) await postgres.stopServer();
-      if (request === 10) eventBridge.failWholeCall(500, { times: 6 });
+      if (request === 10) peers.eventBridge.failWholeCall(500, { times: 6 });
       if (request === 25) await postgres.startServer();
       const events = Array.from({ length: EVENTS_PER_REQUEST }, (_, index) =>
         testEvent(`chaos-${request}-${index}`),
@@ -116,30 +104,15 @@ describe('no event is lost', () => {
     const rows = await postgres.query<{ event_id: string }>('SELECT event_id FROM public_cps_za_dlchange');
     const postgresIds = new Set(rows.map((row) => row.event_id));
 
-    const kafkaIds: string[] = [];
-    const consumer = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).consumer({
-      groupId: 'no-loss',
-      sessionTimeout: 3000,
-      heartbeatInterval: 1000,
-      maxWaitTimeInMs: 500,
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        kafkaIds.push(String(message.headers?.['eventgate-event-id']));
-      },
-    });
-    await waitFor(
-      async () => new Set(kafkaIds).size,
-      (size) => size >= N,
-      60_000,
-      'every Kafka message',
+    const kafkaMessages = await consumeKafka(
+      peers.kafka.brokers,
+      TOPIC,
+      (all) => new Set(all.map((headers) => headers['eventgate-event-id'])).size >= N,
     );
-    await consumer.disconnect();
+    const kafkaIds = kafkaMessages.map((headers) => headers['eventgate-event-id'] as string);
 
     // PutEvents carries no envelope id, so EventBridge entries are matched by the event's own id.
-    const eventBridgeIds = eventBridge.entries.map(
+    const eventBridgeIds = peers.eventBridge.entries.map(
       (entry) => (JSON.parse(entry.Detail ?? '{}') as { event_id: string }).event_id,
     );
 

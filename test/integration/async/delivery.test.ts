@@ -1,61 +1,50 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { Kafka, logLevel } from 'kafkajs';
 import { createEnvelope } from '../../../shared/envelope';
 import { startLocalRuntime, type LocalRuntime } from '../../../shared/local/runtime';
 import { createTestConf, type TestConf } from '../../helpers/gateway';
-import { startEventBridgeServer, type EventBridgeServerHandle } from '../../peers/eventbridge-server';
-import { startKafkaMock, type KafkaMockHandle } from '../../peers/kafka';
 import { createTestDatabase, type TestDatabase } from '../../peers/postgres';
-import { drainBodies, postJson, queueDepth, sqsFor, testEvent, waitFor } from './helpers';
+import {
+  consumeKafka,
+  drainBodies,
+  postJson,
+  queueDepth,
+  sqsFor,
+  startEverySinkPeers,
+  testEvent,
+  waitFor,
+  type EverySinkPeers,
+} from './helpers';
 
 jest.setTimeout(120_000);
 
 // Every sink of an async topic gets the event through its own queue and worker: Kafka on the mock
 // broker, EventBridge on the recording server, Postgres on the test cluster.
 describe('async delivery through per-sink queues to every sink', () => {
-  let conf: TestConf;
+  let peers: EverySinkPeers;
   let database: TestDatabase;
-  let kafka: KafkaMockHandle;
-  let eventBridge: EventBridgeServerHandle;
   let runtime: LocalRuntime;
   let sqs: SQSClient;
-  let auth: Record<string, string>;
 
   beforeAll(async () => {
-    [conf, database, kafka, eventBridge] = await Promise.all([
-      createTestConf(),
-      createTestDatabase(),
-      startKafkaMock(),
-      startEventBridgeServer(),
-    ]);
-    conf.setConfig({
-      kafka_bootstrap_server: kafka.brokers.join(','),
-      kafka: { idempotent: false },
-      event_bus_arn: 'arn:aws:events:us-east-1:000000000000:event-bus/eventgate',
-    });
-    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridge.endpoint;
-    process.env.AWS_REGION = 'us-east-1';
-    process.env.AWS_ACCESS_KEY_ID = 'test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+    [peers, database] = await Promise.all([startEverySinkPeers(), createTestDatabase()]);
     runtime = await startLocalRuntime({
       port: 0,
-      confDir: conf.dir,
-      stateDir: `${conf.dir}/state`,
+      confDir: peers.conf.dir,
+      stateDir: `${peers.conf.dir}/state`,
       env: { ...process.env, DATABASE_URL: database.url },
       topology: { maximumBatchingWindowSeconds: 0.2, retryBaseSeconds: 1, maxReceiveCount: 3 },
     });
     sqs = sqsFor(runtime);
-    auth = { authorization: `Bearer ${await conf.token('FooUser')}` };
   });
 
   afterAll(async () => {
     await runtime?.stop();
     sqs?.destroy();
-    await Promise.all([kafka?.stop(), eventBridge?.stop(), database?.drop()]);
-    conf?.cleanup();
+    await Promise.all([peers?.stop(), database?.drop()]);
   });
 
   it('answers 202 only once every sink queue holds the event, then delivers it to each sink', async () => {
+    const auth = { authorization: `Bearer ${await peers.conf.token('FooUser')}` };
     const response = await postJson(
       `${runtime.url}/topics/public.cps.za.dlchange`,
       testEvent('every-sink'),
@@ -76,6 +65,7 @@ describe('async delivery through per-sink queues to every sink', () => {
     );
     expect(rows[0]).toEqual({ event_id: eventId, subject: 'FooUser' });
 
+    const { eventBridge } = peers;
     await waitFor(
       async () => eventBridge.entries.length,
       (count) => count === 1,
@@ -85,29 +75,12 @@ describe('async delivery through per-sink queues to every sink', () => {
     expect(eventBridge.entries[0]).toMatchObject({ Source: 'public.cps.za.dlchange', DetailType: 'JSON' });
     expect(JSON.parse(eventBridge.entries[0]?.Detail ?? '{}')).toEqual(testEvent('every-sink'));
 
-    const consumer = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).consumer({
-      groupId: 'delivery-test',
-      sessionTimeout: 3000,
-      heartbeatInterval: 1000,
-      maxWaitTimeInMs: 500,
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'public.cps.za.dlchange', fromBeginning: true });
-    const headers = await new Promise<Record<string, string>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no Kafka message within 30 s')), 30_000);
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          clearTimeout(timer);
-          resolve(
-            Object.fromEntries(
-              Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
-            ),
-          );
-        },
-      });
-    });
-    await consumer.disconnect();
-    expect(headers['eventgate-event-id']).toBe(eventId);
+    const messages = await consumeKafka(
+      peers.kafka.brokers,
+      'public.cps.za.dlchange',
+      (all) => all.length >= 1,
+    );
+    expect(messages.map((headers) => headers['eventgate-event-id'])).toEqual([eventId]);
 
     for (const queue of Object.values(runtime.queues)) {
       await waitFor(

@@ -4,7 +4,11 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { LocalRuntime } from '../../../shared/local/runtime';
+import { createTestConf, type TestConf } from '../../helpers/gateway';
+import { startEventBridgeServer, type EventBridgeServerHandle } from '../../peers/eventbridge-server';
+import { startKafkaMock, type KafkaMockHandle } from '../../peers/kafka';
 
 export async function waitFor<T>(
   probe: () => Promise<T>,
@@ -87,3 +91,79 @@ export const testEvent = (id: string, extra: Record<string, unknown> = {}): Reco
   format: 'parquet',
   ...extra,
 });
+
+export interface EverySinkPeers {
+  conf: TestConf;
+  kafka: KafkaMockHandle;
+  eventBridge: EventBridgeServerHandle;
+  stop(): Promise<void>;
+}
+
+/**
+ * A test conf routed to every sink with a real peer behind each: the Kafka mock cluster and the
+ * PutEvents server started here, Postgres from the caller. The SDK finds the PutEvents server
+ * through its standard endpoint variable, as it would any EventBridge-compatible endpoint.
+ */
+export async function startEverySinkPeers(): Promise<EverySinkPeers> {
+  const [conf, kafka, eventBridge] = await Promise.all([
+    createTestConf(),
+    startKafkaMock(),
+    startEventBridgeServer(),
+  ]);
+  conf.setConfig({
+    kafka_bootstrap_server: kafka.brokers.join(','),
+    kafka: { idempotent: false },
+    event_bus_arn: 'arn:aws:events:us-east-1:000000000000:event-bus/eventgate',
+  });
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridge.endpoint;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  return {
+    conf,
+    kafka,
+    eventBridge,
+    async stop() {
+      await Promise.all([kafka.stop(), eventBridge.stop()]);
+      conf.cleanup();
+    },
+  };
+}
+
+/** Every Kafka message of a topic, from the beginning, until `enough` says so or the time is up. */
+export async function consumeKafka(
+  brokers: string[],
+  topic: string,
+  enough: (headers: Array<Record<string, string>>) => boolean,
+  timeoutMs = 60_000,
+): Promise<Array<Record<string, string>>> {
+  const received: Array<Record<string, string>> = [];
+  const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `test-${Math.random().toString(36).slice(2)}`,
+    sessionTimeout: 3000,
+    heartbeatInterval: 1000,
+    maxWaitTimeInMs: 500,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        received.push(
+          Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+          ),
+        );
+      },
+    });
+    await waitFor(
+      async () => received.length,
+      () => enough(received),
+      timeoutMs,
+      `Kafka messages on ${topic}`,
+    );
+    return received;
+  } finally {
+    await consumer.disconnect();
+  }
+}
