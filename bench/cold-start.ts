@@ -61,7 +61,12 @@ function packageSizes(metafile: Metafile, output: string): Array<{ name: string;
   return [...sizes].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
-async function bundle(entry: string, outDir: string, plugins: Plugin[]): Promise<Bundle> {
+async function bundle(
+  entry: string,
+  outDir: string,
+  plugins: Plugin[],
+  mainFields?: string[],
+): Promise<Bundle> {
   const name = path.relative(path.join(ROOT, 'functions'), entry).replace(/\.ts$/, '');
   const file = path.join(outDir, `${name.replace(/\//g, '-')}.js`);
   const result = await build({
@@ -75,6 +80,7 @@ async function bundle(entry: string, outDir: string, plugins: Plugin[]): Promise
     sourcemap: false,
     external: ['pg-native'],
     plugins,
+    ...(mainFields ? { mainFields } : {}),
     metafile: true,
     logLevel: 'silent',
     absWorkingDir: ROOT,
@@ -253,6 +259,11 @@ export async function benchColdStart(
     for (const entry of entries) bundles.push(await bundle(entry, workDir, plugins));
     // The same ingest bundle without the deploy plugin: what leaving the clients out saves.
     const unfiltered = await bundle(entries[0] as string, path.join(workDir, 'unfiltered'), []);
+    // The same with the packages' ES module builds preferred, which esbuild can tree-shake.
+    const moduleFirst = await bundle(entries[0] as string, path.join(workDir, 'module-first'), plugins, [
+      'module',
+      'main',
+    ]);
 
     const driver = path.join(workDir, 'driver.js');
     writeFileSync(driver, DRIVER);
@@ -292,6 +303,7 @@ export async function benchColdStart(
     const ingest = bundles[0] as Bundle;
     const getTopics = await coldRuns(options.runs, driver, ingest.file, events.getTopics, baseEnv);
     const post = await coldRuns(options.runs, driver, ingest.file, events.post, baseEnv);
+    const moduleFirstPost = await coldRuns(options.runs, driver, moduleFirst.file, events.post, baseEnv);
 
     const workers: Record<string, ColdSummary> = {};
     for (const worker of bundles.slice(1)) {
@@ -382,17 +394,40 @@ export async function benchColdStart(
         : `not measured: ${postgresError}`,
     });
 
+    const whatIf = `${SECTION} — with a proposed build setting (not what ships)`;
+    figures.push(
+      {
+        section: whatIf,
+        label: "ingest bundle with mainFields ['module', 'main']: size",
+        value: kilobytes(moduleFirst.bytes),
+        unit: 'kB',
+        note: `largest: ${topPackages(moduleFirst)}`,
+      },
+      {
+        section: whatIf,
+        label: "ingest bundle with mainFields ['module', 'main']: require, first POST",
+        value: moduleFirstPost.importMs,
+        unit: 'ms',
+        digits: 1,
+        note: `first POST ${round(moduleFirstPost.firstMs, 1)} ms; status ${moduleFirstPost.statuses.join('/')}`,
+      },
+    );
+
     return {
       figures,
       details: {
         options,
-        bundles: [...bundles, { ...unfiltered, name: 'ingest without deploy plugin' }].map((entry) => ({
+        bundles: [
+          ...bundles,
+          { ...unfiltered, name: 'ingest without deploy plugin' },
+          { ...moduleFirst, name: 'ingest with module-first main fields' },
+        ].map((entry) => ({
           name: entry.name,
           bytes: entry.bytes,
           externals: entry.externals,
           packages: entry.packages.slice(0, 12),
         })),
-        ingest: { getTopics, post },
+        ingest: { getTopics, post, moduleFirstPost },
         workers,
         postgresFirstBatch,
         fakeSqsCalls: sqs.calls(),
