@@ -15,6 +15,18 @@ export class AuthError extends Error {
 /** Real tokens are a few hundred bytes to a couple of KiB; anything far larger is not worth parsing. */
 export const MAX_TOKEN_BYTES = 8 * 1024;
 
+/**
+ * Verified tokens remembered, so a producer sending the same token on every request pays for the
+ * signature check once. An entry is trusted only while the key set it was checked against is still
+ * the current one and its exp/nbf still hold.
+ */
+const MAX_REMEMBERED_TOKENS = 1024;
+
+interface RememberedToken {
+  verified: VerifiedToken;
+  keys: readonly VerificationKey[];
+}
+
 const BEARER_SCHEME = /^bearer[ \t]+(.*)$/i;
 // A compact JWS is three base64url segments; anything else in a header is not a token we can use.
 const COMPACT_TOKEN = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
@@ -76,6 +88,7 @@ export class TokenVerifier {
   private readonly clockTolerance: number;
   private readonly maxTokenBytes: number;
   private readonly now: () => number;
+  private readonly remembered = new Map<string, RememberedToken>();
 
   constructor(options: TokenVerifierOptions) {
     this.keys = options.keys;
@@ -89,6 +102,30 @@ export class TokenVerifier {
   async verify(token: string): Promise<VerifiedToken> {
     if (Buffer.byteLength(token, 'utf8') > this.maxTokenBytes) throw new AuthError('token too large');
     if (!COMPACT_TOKEN.test(token)) throw new AuthError('malformed token');
+    const remembered = this.remembered.get(token);
+    if (remembered) {
+      if (remembered.keys === (await this.currentKeys()) && this.stillValid(remembered.verified.claims)) {
+        return remembered.verified;
+      }
+      this.remembered.delete(token);
+    }
+    const verified = await this.verifySignature(token);
+    if (this.remembered.size >= MAX_REMEMBERED_TOKENS) {
+      // Maps iterate in insertion order: drop the oldest.
+      this.remembered.delete(this.remembered.keys().next().value as string);
+    }
+    this.remembered.set(token, { verified, keys: await this.currentKeys() });
+    return verified;
+  }
+
+  private stillValid(claims: JWTPayload): boolean {
+    const now = this.now() / 1000;
+    if (typeof claims.exp === 'number' && now >= claims.exp + this.clockTolerance) return false;
+    if (typeof claims.nbf === 'number' && now < claims.nbf - this.clockTolerance) return false;
+    return true;
+  }
+
+  private async verifySignature(token: string): Promise<VerifiedToken> {
     let alg: unknown;
     let kid: unknown;
     try {

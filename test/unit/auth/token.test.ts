@@ -245,3 +245,30 @@ describe('TokenVerifier: keys unavailable', () => {
     expect(error.message).toBe('signing keys unavailable');
   });
 });
+
+describe('TokenVerifier: remembered verifications', () => {
+  test('a remembered token stops being accepted once it expires', async () => {
+    let now = Date.now();
+    const verifier = verifierFor(pythonKeys(rsa), { now: () => now });
+    const token = await sign(rsa, { sub: 'again' }, { expiresInSeconds: 60 });
+    expect((await verifier.verify(token)).subject).toBe('again');
+    expect((await verifier.verify(token)).subject).toBe('again');
+    now += 61_000;
+    await rejection(verifier, token);
+  });
+
+  test('a remembered token stops being accepted once its key is rotated out', async () => {
+    let served: unknown = pythonKeys(rsa);
+    const store = new KeyStore({
+      url: 'https://keys.example/keys.json',
+      minRefreshIntervalMs: 0,
+      fetch: async () => new Response(JSON.stringify(served), { status: 200 }),
+    });
+    const verifier = new TokenVerifier({ keys: store });
+    const token = await sign(rsa, { sub: 'rotated' });
+    expect((await verifier.verify(token)).subject).toBe('rotated');
+    served = pythonKeys(rsaPrevious);
+    await store.reload();
+    await rejection(verifier, token);
+  });
+});
