@@ -1,4 +1,4 @@
-import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import { parse as parseUuid, v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 
 /** Version of the envelope layout written onto queues; bump on an incompatible change. */
 export const ENVELOPE_VERSION = 1;
@@ -19,7 +19,8 @@ export interface Envelope<P = unknown> {
 }
 
 // Fixed namespace so the same (topic, idempotency key) maps to the same event id on every instance.
-const IDEMPOTENCY_NAMESPACE = '6f1c2b0e-4f7a-5d3e-9a51-0b8e7c2d4a10';
+// Parsed once: v5 would otherwise parse the namespace string on every call.
+const IDEMPOTENCY_NAMESPACE = parseUuid('6f1c2b0e-4f7a-5d3e-9a51-0b8e7c2d4a10');
 
 /** A time-ordered id, or a deterministic one when the client gave an idempotency key. */
 export function eventId(topic: string, idempotencyKey?: string | null): string {

@@ -1,14 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from './errors';
 
 export { ConfigError };
 
-let s3: S3Client | undefined;
-function s3Client(): S3Client {
-  s3 ??= new S3Client({ forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === 'true' });
+type S3Module = typeof import('@aws-sdk/client-s3');
+
+let s3: { module: S3Module; client: S3Client } | undefined;
+
+/**
+ * The S3 client, loaded on the first s3:// location: a gateway configured from local files never
+ * pays for loading it at cold start.
+ */
+export function configS3(): { module: S3Module; client: S3Client } {
+  if (!s3) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const module = require('@aws-sdk/client-s3') as S3Module;
+    s3 = {
+      module,
+      client: new module.S3Client({ forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === 'true' }),
+    };
+  }
   return s3;
 }
 
@@ -35,7 +48,8 @@ export async function readText(location: string): Promise<string> {
   try {
     if (!isS3Uri(location)) return await readFile(location, 'utf8');
     const { bucket, key } = parseS3Uri(location);
-    const response = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const { module, client } = configS3();
+    const response = await client.send(new module.GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!response.Body) throw new ConfigError(`${location} is empty`);
     return await response.Body.transformToString('utf8');
   } catch (error) {

@@ -100,6 +100,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (database) env.DATABASE_URL = database.url;
 
     const sqs = new SQSClient({
+      cacheMiddleware: true,
       endpoint: sqsServer.endpoint,
       region: LOCAL_REGION,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },

@@ -1,8 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { GatewayConfig, TopicMode } from '../config/settings';
-import { isS3Uri, parseS3Uri, readJson, resolveLocation } from '../config/source';
+import { configS3, isS3Uri, parseS3Uri, readJson, resolveLocation } from '../config/source';
 import { ConfigError } from '../config/errors';
 import { isSinkName, type SinkName } from '../sinks/types';
 import { compileSchema, type EventValidator } from '../validation/validator';
@@ -32,12 +31,12 @@ async function listSchemaLocations(location: string): Promise<string[]> {
   if (isS3Uri(location)) {
     const { bucket, key } = parseS3Uri(location);
     const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-    const s3 = new S3Client({});
+    const { module, client: s3 } = configS3();
     const found: string[] = [];
     let token: string | undefined;
     do {
       const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        new module.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
       );
       for (const item of page.Contents ?? []) {
         if (item.Key?.endsWith('.json')) found.push(`s3://${bucket}/${item.Key}`);
