@@ -31,7 +31,7 @@ export interface IngestBenchOptions {
 export const DEFAULT_INGEST_OPTIONS: IngestBenchOptions = { warmupMs: 1_000, runMs: 600, runs: 5 };
 
 const SECTION = 'Ingest handler in-process, one core, one request at a time';
-const WHAT_IF = `${SECTION} — with a proposed client setting (not what ships)`;
+const WHAT_IF = `${SECTION} — with the SDK default client setting (not what ships)`;
 const BATCH_SIZE = 100;
 const REQUEST_POOL = 32;
 
@@ -270,13 +270,14 @@ export async function benchIngest(
     useSyncTopic(conf);
     const env: NodeJS.ProcessEnv = { ...process.env, EVENTGATE_SINKS: 'postgres' };
     const transport: FakeSqsTransport = createFakeSqsTransport();
-    const sqs = fakeSqsClient(transport);
+    // As the ingest handler builds its client (shared/ingest/handler.ts).
+    const sqs = fakeSqsClient(transport, { cacheMiddleware: true });
     const queueUrls = { postgres: BENCH_QUEUE_URL };
     const app = createIngestHandler({ confDir: conf.dir, env, sqs, queueUrls, sinks: instantSinks });
-    // The same handler over an SQSClient that resolves its middleware stack once per command class
-    // instead of on every send (an SDK client option): the first remedy for the SDK's per-call cost.
+    // The same handler over an SQSClient with the SDK's default, which resolves its middleware stack
+    // on every send: what caching it saves.
     const cachedTransport = createFakeSqsTransport();
-    const cachedSqs = fakeSqsClient(cachedTransport, { cacheMiddleware: true });
+    const cachedSqs = fakeSqsClient(cachedTransport);
     const cachedApp = createIngestHandler({
       confDir: conf.dir,
       env,
@@ -395,17 +396,17 @@ export async function benchIngest(
       },
       {
         section: WHAT_IF,
-        label: 'async topic, one event per request, SQSClient with cacheMiddleware: true: events/s',
+        label: 'async topic, one event per request, SQSClient without cacheMiddleware: events/s',
         value: m.cachedSingle.set.perSecond.median,
         unit: 'events/s',
-        note: `${round(m.cachedSingle.set.perSecond.median / m.asyncSingle.set.perSecond.median, 2)}× today's; p99 ${round(m.cachedSingle.set.p99Ms, 3)} ms; ${round(m.cachedSingle.cpuMicrosPerEvent, 1)} µs CPU per event`,
+        note: `${round(m.cachedSingle.set.perSecond.median / m.asyncSingle.set.perSecond.median, 2)}× shipped; p99 ${round(m.cachedSingle.set.p99Ms, 3)} ms; ${round(m.cachedSingle.cpuMicrosPerEvent, 1)} µs CPU per event`,
       },
       {
         section: WHAT_IF,
-        label: `async topic, batches of ${BATCH_SIZE}, SQSClient with cacheMiddleware: true: events/s`,
+        label: `async topic, batches of ${BATCH_SIZE}, SQSClient without cacheMiddleware: events/s`,
         value: m.cachedBatch.set.perSecond.median,
         unit: 'events/s',
-        note: `${round(m.cachedBatch.set.perSecond.median / m.asyncBatch.set.perSecond.median, 2)}× today's; ${round(m.cachedBatch.cpuMicrosPerEvent, 1)} µs CPU per event`,
+        note: `${round(m.cachedBatch.set.perSecond.median / m.asyncBatch.set.perSecond.median, 2)}× shipped; ${round(m.cachedBatch.cpuMicrosPerEvent, 1)} µs CPU per event`,
       },
       {
         section: `${SECTION} — where the time goes (one async event)`,
