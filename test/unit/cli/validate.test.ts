@@ -1,0 +1,56 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { validateConfiguration } from '../../../shared/cli/validate';
+import { main } from '../../../shared/cli/main';
+
+const REPO_CONF = path.join(__dirname, '..', '..', '..', 'conf');
+
+describe('eventgate validate', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'eventgate-validate-'));
+    cpSync(REPO_CONF, dir, { recursive: true });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds nothing wrong with the shipped configuration', async () => {
+    expect(await validateConfiguration(dir, { EVENTGATE_SINKS: 'postgres' })).toEqual([]);
+  });
+
+  it('reports a JSON syntax error with its file and line', async () => {
+    writeFileSync(path.join(dir, 'topics', 'broken.json'), '{\n  "type": "object",\n  "properties": {,\n}\n');
+    const problems = await validateConfiguration(dir, { EVENTGATE_SINKS: 'postgres' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: path.join(dir, 'topics', 'broken.json'), line: 3 });
+  });
+
+  it('reports an unsafe schema and a bad access-map pattern, each in its own file', async () => {
+    writeFileSync(
+      path.join(dir, 'topics', 'unsafe.json'),
+      JSON.stringify({ type: 'object', properties: { s: { type: 'string', pattern: '^a+$' } } }, null, 2),
+    );
+    writeFileSync(
+      path.join(dir, 'access.json'),
+      JSON.stringify({ t: { someone: { f: ['(unclosed'] } } }, null, 2),
+    );
+    const problems = await validateConfiguration(dir, { EVENTGATE_SINKS: 'postgres' });
+    const files = problems.map((problem) => path.basename(problem.file)).sort();
+    expect(files).toEqual(['access.json', 'unsafe.json']);
+    expect(problems.find((problem) => problem.file.endsWith('unsafe.json'))?.line).toBeGreaterThan(1);
+  });
+
+  it('is reached through the CLI dispatcher, which exits 2 on an unknown command', async () => {
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const logs = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      expect(await main(['nonsense'])).toBe(2);
+      expect(await main(['validate', '--conf', dir])).toBe(0);
+      writeFileSync(path.join(dir, 'config.json'), '{ not json');
+      expect(await main(['validate', '--conf', dir])).toBe(1);
+    } finally {
+      errors.mockRestore();
+      logs.mockRestore();
+    }
+  });
+});
