@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI straight from source, so `npx eventgate` needs no build step.
 require('tsx/cjs');
+// The SDK warns on every command that its 2027 releases will need Node 22; the README says so once.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 require('../shared/cli/main.ts')
   .main(process.argv.slice(2))
   .then(
