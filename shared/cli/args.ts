@@ -212,3 +212,28 @@ export function abortOnInterrupt(onInterrupt?: () => void): { signal: AbortSigna
   process.once('SIGINT', listener);
   return { signal: controller.signal, dispose: () => process.removeListener('SIGINT', listener) };
 }
+
+/**
+ * Parses a command line, or answers it: the help text for `--help` (exit 0), the problem and a
+ * pointer to `--help` for a bad line (exit 2). Either the request to run, or the exit code.
+ */
+export function parseOrAnswer<T>(
+  command: string,
+  parse: () => T | 'help',
+  help: () => string,
+  io: CommandIo,
+): { request: T } | { exitCode: number } {
+  let request: T | 'help';
+  try {
+    request = parse();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`eventgate ${command}: ${error.message}\nRun \`eventgate ${command} --help\` for the options.`);
+    return { exitCode: USAGE_EXIT_CODE };
+  }
+  if (request === 'help') {
+    io.out(help());
+    return { exitCode: 0 };
+  }
+  return { request };
+}

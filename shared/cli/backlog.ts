@@ -6,9 +6,8 @@ import {
 import type { Command } from './main';
 import {
   LOCATION_OPTIONS,
-  USAGE_EXIT_CODE,
-  UsageError,
   formatHelp,
+  parseOrAnswer,
   formatTable,
   parseCommandArgs,
   positiveNumber,
@@ -236,18 +235,14 @@ const CLEAR_SCREEN = '\x1b[2J\x1b[H';
 
 export async function runBacklog(args: readonly string[], deps: BacklogDeps = {}): Promise<number> {
   const io = deps.io ?? processIo();
-  let request: BacklogRequest | 'help';
-  try {
-    request = parseBacklogArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.err(`eventgate backlog: ${error.message}\nRun \`eventgate backlog --help\` for the options.`);
-    return USAGE_EXIT_CODE;
-  }
-  if (request === 'help') {
-    io.out(formatHelp(USAGE, SUMMARY, OPTIONS, NOTES));
-    return 0;
-  }
+  const parsed = parseOrAnswer(
+    'backlog',
+    () => parseBacklogArgs(args),
+    () => formatHelp(USAGE, SUMMARY, OPTIONS, NOTES),
+    io,
+  );
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { request } = parsed;
   const locate = locateOptionsFrom(request.locate, deps);
   const local = request.locate.local === true;
 

@@ -2,9 +2,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from './main';
 import {
   LOCATION_OPTIONS,
-  USAGE_EXIT_CODE,
   UsageError,
   formatHelp,
+  parseOrAnswer,
   formatTable,
   parseCommandArgs,
   positiveInteger,
@@ -130,18 +130,14 @@ export function parseReplayArgs(args: readonly string[]): ReplayRequest | 'help'
 
 export async function runReplay(args: readonly string[], deps: ReplayDeps = {}): Promise<number> {
   const io = deps.io ?? processIo();
-  let request: ReplayRequest | 'help';
-  try {
-    request = parseReplayArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.err(`eventgate replay: ${error.message}\nRun \`eventgate replay --help\` for the options.`);
-    return USAGE_EXIT_CODE;
-  }
-  if (request === 'help') {
-    io.out(formatHelp(USAGE, SUMMARY, OPTIONS, NOTES));
-    return 0;
-  }
+  const parsed = parseOrAnswer(
+    'replay',
+    () => parseReplayArgs(args),
+    () => formatHelp(USAGE, SUMMARY, OPTIONS, NOTES),
+    io,
+  );
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { request } = parsed;
 
   const locate = locateOptionsFrom(request.locate, deps);
 
