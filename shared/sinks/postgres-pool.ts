@@ -7,8 +7,20 @@ export interface PostgresQueryResult {
   rowCount: number | null;
 }
 
+/**
+ * A statement the server keeps parsed and planned per connection under `name` (pg sends its text
+ * only the first time a connection sees the name).
+ */
+export interface NamedStatement {
+  name: string;
+  text: string;
+}
+
 export interface PostgresPoolClient {
-  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  query(
+    statement: string | (NamedStatement & { values?: unknown[] }),
+    values?: unknown[],
+  ): Promise<PostgresQueryResult>;
   /** `true` (or an error) destroys the connection instead of returning it to the pool. */
   release(destroy?: boolean | Error): void;
   on(event: 'error', listener: (error: Error) => void): unknown;
@@ -24,7 +36,7 @@ export interface PostgresPool {
 
 /** A connection borrowed from the pool for a sequence of statements. */
 export interface BorrowedClient {
-  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  query(statement: string | NamedStatement, values?: unknown[]): Promise<PostgresQueryResult>;
   /** Hands the connection back; `discard` drops it, as must happen after it broke or its state is unknown. */
   release(discard: boolean): void;
 }
@@ -43,7 +55,10 @@ export async function borrowClient(pool: PostgresPool): Promise<BorrowedClient> 
   client.on('error', onError);
   let released = false;
   return {
-    query: (text, values) => client.query(text, values),
+    query: (statement, values) =>
+      typeof statement === 'string'
+        ? client.query(statement, values)
+        : client.query({ ...statement, values }),
     release(discard) {
       if (released) return;
       released = true;

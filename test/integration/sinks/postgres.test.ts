@@ -51,10 +51,14 @@ function countingPool(statements: string[]): (config: PoolConfig) => PostgresPoo
         const client = await connect();
         if (!counted.has(client)) {
           counted.add(client);
-          const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
-          (client as unknown as { query: typeof query }).query = (text, values) => {
-            statements.push(text);
-            return query(text, values);
+          type Statement = string | { text: string };
+          const query = client.query.bind(client) as (
+            statement: Statement,
+            values?: unknown[],
+          ) => Promise<unknown>;
+          (client as unknown as { query: typeof query }).query = (statement, values) => {
+            statements.push(typeof statement === 'string' ? statement : statement.text);
+            return query(statement, values);
           };
         }
         return client;

@@ -46,7 +46,11 @@ class StubPool implements PostgresPool {
   async connect(): Promise<PostgresPoolClient> {
     if (this.connectError) throw this.connectError;
     return {
-      query: (text, values = []) => this.run({ text, values }),
+      // Named statements arrive as { name, text, values }; the stub records their text.
+      query: (statement, values = []) =>
+        typeof statement === 'string'
+          ? this.run({ text: statement, values })
+          : this.run({ text: statement.text, values: statement.values ?? values }),
       release: (destroy) => {
         this.releases.push(Boolean(destroy));
       },
