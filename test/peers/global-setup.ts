@@ -13,12 +13,17 @@ export type SharedPeers = { [SHARED_POSTGRES_KEY]?: PostgresPeer };
 
 /** The part of jest's global config we look at. */
 interface RunSelection {
+  /** jest 30 */
   testPathPatterns?: { patterns?: readonly string[] };
+  /** jest 29: the patterns joined with `|`. */
+  testPathPattern?: string;
 }
 
 /** A run restricted to paths under test/unit needs no database; everything else might. */
 function onlyUnitTests(selection: RunSelection | undefined): boolean {
-  const patterns = selection?.testPathPatterns?.patterns ?? [];
+  const patterns =
+    selection?.testPathPatterns?.patterns ??
+    (selection?.testPathPattern ? selection.testPathPattern.split('|') : []);
   return patterns.length > 0 && patterns.every((pattern) => /(^|[/\\])test[/\\]unit([/\\]|$)/.test(pattern));
 }
 
