@@ -8,7 +8,8 @@ import type { SinkProvider } from '../shared/delivery/sync';
 import { createEnvelope } from '../shared/envelope';
 import { GatewayStateLoader } from '../shared/gateway/state';
 import { createIngestApp, type IngestApp } from '../shared/ingest/app';
-import { createIngestHandler, type ApiGatewayEvent } from '../shared/ingest/handler';
+import { createIngestHandler } from '../shared/ingest/handler';
+import type { ApiGatewayEvent } from '../shared/http/request';
 import { deliveredAll, type Sink } from '../shared/sinks/types';
 import {
   ASYNC_SUBJECT,

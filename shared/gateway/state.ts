@@ -19,6 +19,8 @@ export interface GatewayState {
   topics: TopicRegistry;
   access: AccessMap;
   verifier: TokenVerifier | null;
+  /** The signing keys behind `verifier`, for /health. */
+  keys: KeyStore | null;
   apiSpec: string;
   loadedAt: number;
 }
@@ -50,6 +52,8 @@ export class GatewayStateLoader {
   private state?: GatewayState;
   private loading?: Promise<GatewayState>;
   private keyStore?: { url: string; store: KeyStore };
+  // Kept across reloads while its settings stay the same, so remembered tokens survive a reload.
+  private verifier?: { settings: string; verifier: TokenVerifier };
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => number;
 
@@ -110,13 +114,15 @@ export class GatewayStateLoader {
       legacyKeys,
       syncCapable: syncCapableSinks(this.env),
     });
+    const verifier = this.verifierFor(config);
     return {
       confDir,
       config,
       sinks,
       topics,
       access,
-      verifier: this.verifierFor(config),
+      verifier,
+      keys: verifier ? (this.keyStore?.store ?? null) : null,
       apiSpec,
       loadedAt: this.now(),
     };
@@ -137,10 +143,17 @@ export class GatewayStateLoader {
         }),
       };
     }
-    return new TokenVerifier({
-      keys: this.keyStore.store,
-      issuer: config.token_issuer,
-      audience: config.token_audience,
-    });
+    const settings = JSON.stringify([url, config.token_issuer, config.token_audience]);
+    if (this.verifier?.settings !== settings) {
+      this.verifier = {
+        settings,
+        verifier: new TokenVerifier({
+          keys: this.keyStore.store,
+          issuer: config.token_issuer,
+          audience: config.token_audience,
+        }),
+      };
+    }
+    return this.verifier.verifier;
   }
 }

@@ -1,9 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { confDir as defaultConfDir, DEFAULTS, type GatewayConfig } from '../config/settings';
 import { SyncDelivery, type SinkProvider } from '../delivery/sync';
 import { GatewayStateLoader } from '../gateway/state';
-import type { ApiGatewayEvent } from '../http/request';
 import { QueuePublisher } from '../queue/publisher';
 import { queueUrlVariable } from '../queue/topology';
 import { SinkRegistry } from '../sinks/registry';
@@ -29,14 +27,22 @@ export function queueUrlsFromEnv(env: NodeJS.ProcessEnv): Partial<Record<SinkNam
   return urls;
 }
 
-/** Sinks follow the loaded config: a reload that changes it gets fresh clients, the old ones are closed. */
-function sinksFollowingConfig(state: GatewayStateLoader, env: NodeJS.ProcessEnv): SinkProvider {
-  let current: { config: GatewayConfig; registry: SinkRegistry } | undefined;
+/**
+ * Sinks follow the loaded config. Every reload yields a new config object, so clients are rebuilt
+ * (and the old ones closed) only when its content changed: an unchanged reload keeps connections.
+ */
+export function sinksFollowingConfig(state: GatewayStateLoader, env: NodeJS.ProcessEnv): SinkProvider {
+  let current: { config: GatewayConfig; content: string; registry: SinkRegistry } | undefined;
   return async (name) => {
     const { config } = await state.current();
     if (current?.config !== config) {
-      void current?.registry.closeAll();
-      current = { config, registry: new SinkRegistry(config, env) };
+      const content = JSON.stringify(config);
+      if (current?.content === content) {
+        current.config = config;
+      } else {
+        void current?.registry.closeAll();
+        current = { config, content, registry: new SinkRegistry(config, env) };
+      }
     }
     return current.registry.get(name);
   };
@@ -61,6 +67,3 @@ export function createIngestHandler(options: IngestHandlerOptions = {}): IngestA
     },
   });
 }
-
-export type IngestResult = APIGatewayProxyResult;
-export type { ApiGatewayEvent };

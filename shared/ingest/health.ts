@@ -36,7 +36,11 @@ export async function health(state: GatewayState, deps: HealthDependencies): Pro
   }
 
   const dependencies: Record<string, string> = {};
-  dependencies.tokens = state.verifier ? 'ok' : 'not configured';
+  // Without its signing keys the gateway turns every producer away with 401: that is not healthy.
+  const keys = state.keys;
+  dependencies.tokens = keys
+    ? await bounded(async () => ((await keys.getKeys()).length > 0 ? 'ok' : 'no signing keys'), timeoutMs)
+    : 'not configured';
   await Promise.all(
     SINK_NAMES.map(async (sink) => {
       const modes = usage.get(sink);

@@ -164,6 +164,15 @@ describe('health', () => {
     expect((body.dependencies as Record<string, string>).eventbridge).toBe('not configured');
   });
 
+  it('reports signing keys that cannot be loaded as 503', async () => {
+    conf.setConfig({ token_public_keys_url: `${conf.dir}/no-such-keys.json` });
+    app = build({ EVENTGATE_SINKS: 'postgres' });
+    const response = await app(v2Event({ method: 'GET', path: '/health' }));
+    expect(response.statusCode).toBe(503);
+    expect(Object.keys(bodyOf(response).failures as object)).toContain('tokens');
+    conf.setConfig({ token_public_keys_url: `${conf.dir}/jwks.json` });
+  });
+
   it('reports a failing sink of a sync topic as 503 with the reason', async () => {
     conf.setConfig({
       topics: { 'public.cps.za.test': { mode: 'sync' } },
@@ -379,6 +388,17 @@ describe('POST /topics/{topic}: check order and error shapes', () => {
     const response = await post('public.cps.za.test', huge);
     expect(response.statusCode).toBe(413);
     expect(bodyOf(response).errors?.[0]?.type).toBe('size');
+  });
+
+  it('413 for an event that only grows past max_event_bytes when written out again', async () => {
+    // 3,000 × `1e20` is 15 kB as sent and 66 kB once serialised (each becomes 21 digits).
+    const numbers = `[${Array.from({ length: 3000 }, () => '1e20').join(',')}]`;
+    const body = JSON.stringify(validTestEvent({ additional_info: { n: 0 } })).replace(
+      '{"n":0}',
+      `{"n":${numbers}}`,
+    );
+    const response = await post('public.cps.za.test', body, await authed());
+    expect(response.statusCode).toBe(413);
   });
 
   it('413 for an event over the topic max_event_bytes', async () => {
