@@ -117,8 +117,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     // One set of sink clients for the sync path and the workers: the embedded database takes a
     // single connection at a time.
-    const workerConfig = await loadConfig(confDir, env);
-    if (database) workerConfig.postgres = { ...workerConfig.postgres, pool_max: 1 };
+    const workerConfig = database
+      ? { ...baseConfig, postgres: { ...baseConfig.postgres, pool_max: 1 } }
+      : baseConfig;
     const registry = new SinkRegistry(workerConfig, env);
     stops.push(() => registry.closeAll());
     const decorated = new Map<SinkName, Promise<Sink>>();
@@ -158,6 +159,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const http: LocalHttpServer = await startLocalHttpServer(app, options.port ?? Number(env.PORT ?? 3000));
     stops.push(() => http.close());
 
+    // Loading the gateway's state here also refuses a broken configuration at start, not at the
+    // first request.
     const { topics: loaded } = await new GatewayStateLoader({ confDir, env }).current();
     const topics = loaded.names().map((name) => {
       const topic = loaded.get(name);
