@@ -22,6 +22,8 @@ describe('a sink that is down for a while', () => {
   let postgres: PostgresPeer;
   let runtime: LocalRuntime;
   let sqs: SQSClient;
+  // Outcomes the Postgres sink reported as failed: proof the outage was really felt by the worker.
+  let failedWrites = 0;
 
   beforeAll(async () => {
     [conf, postgres] = await Promise.all([createTestConf(), startPostgres()]);
@@ -31,6 +33,16 @@ describe('a sink that is down for a while', () => {
       stateDir: `${conf.dir}/state`,
       env: { ...process.env, DATABASE_URL: postgres.url, EVENTGATE_SINKS: 'postgres' },
       topology: { maximumBatchingWindowSeconds: 0.2, retryBaseSeconds: 1, maxReceiveCount: 6 },
+      decorateSink: (sink) => ({
+        name: sink.name,
+        health: () => sink.health(),
+        close: () => sink.close(),
+        write: async (events) => {
+          const outcomes = await sink.write(events);
+          failedWrites += outcomes.filter((outcome) => !outcome.ok).length;
+          return outcomes;
+        },
+      }),
     });
     sqs = sqsFor(runtime);
   });
@@ -58,6 +70,7 @@ describe('a sink that is down for a while', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await postgres.startServer();
 
+    expect(failedWrites).toBeGreaterThan(0);
     await waitFor(count, (n) => n === 21, 60_000, 'all 21 rows after the outage');
     const queues = runtime.queues.postgres as { queueUrl: string; dlqUrl: string };
     await waitFor(
