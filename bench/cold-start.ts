@@ -22,7 +22,7 @@ export interface ColdStartOptions {
 
 export const DEFAULT_COLD_START_OPTIONS: ColdStartOptions = { runs: 5 };
 
-const SECTION = 'Cold start: esbuild bundles (minified, cjs, node20) in a fresh node process';
+const SECTION = 'Cold start: esbuild bundles (minified, cjs, node22) in a fresh node process';
 const ROOT = path.join(__dirname, '..');
 const INGEST_BUNDLE_TARGET_KB = 500;
 const FIRST_REQUEST_TARGET_MS = 150;
@@ -75,7 +75,7 @@ async function bundle(
     outfile: file,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     minify: true,
     format: 'cjs',
     sourcemap: false,
