@@ -65,6 +65,7 @@ export const command: Command = {
         `  Health        ${runtime.url}/health`,
         `  SQS (local)   ${runtime.sqsEndpoint}`,
         `  Postgres      ${runtime.databaseUrl ?? 'not configured'}`,
+        `  State folder  ${runtime.stateDir} (queues, DLQs, embedded database, dev key)`,
         '',
         'Topics:',
         ...runtime.topics.map(
@@ -83,8 +84,13 @@ export const command: Command = {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    console.error('\nStopping…');
+    console.error(
+      '\nStopping: no new requests; letting the workers finish what they hold (Ctrl-C again to quit now)…',
+    );
+    // A second Ctrl-C quits at once. Nothing accepted is lost either way: the queues are on disk.
+    process.once('SIGINT', () => process.exit(130));
     await runtime.stop();
+    console.error('Stopped. Queued events wait in the state folder for the next start.');
     return 0;
   },
 };

@@ -55,6 +55,8 @@ export interface PostgresSettings {
   tables?: Record<string, string>;
   schema?: string;
   pool_max?: number;
+  /** Named prepared statements for the batch INSERT (default true; the embedded database needs false). */
+  prepared_statements?: boolean;
 }
 
 export interface S3ArchiveSettings {

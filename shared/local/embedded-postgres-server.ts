@@ -56,7 +56,9 @@ async function serve(settings: EmbeddedServerSettings): Promise<void> {
   });
   process.on('disconnect', () => void stop());
   process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  // A Ctrl-C in a terminal reaches the whole process group; the parent still needs the database
+  // while it drains, and tells us when to stop.
+  process.on('SIGINT', () => undefined);
 
   send({ type: 'ready', address: server.getServerConn() });
 }

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { EmbeddedServerMessage, EmbeddedServerSettings } from './embedded-postgres-server';
+import { exitDescription, supervise, type ChildRun } from './supervisor';
 
 export interface EmbeddedPostgresOptions {
   /** Directory the database lives in across restarts (e.g. `.eventgate/pgdata`); in memory when absent. */
@@ -14,6 +15,10 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgres {
   /** `postgres://postgres@127.0.0.1:PORT/postgres`, no password needed. */
   url: string;
+  /** The database process's id (it changes when the process is restarted). */
+  pid(): number | undefined;
+  /** `ok`, or why the database is not serving right now. */
+  status(): string;
   stop(): Promise<void>;
 }
 
@@ -31,31 +36,18 @@ function childExecArgv(): string[] {
   return path.extname(__filename) === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [];
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+function exited(child: ChildProcess): Promise<string> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(exitDescription(child.exitCode, child.signalCode));
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve(exitDescription(code, signal))),
+  );
 }
 
-/**
- * A Postgres for the local runtime that needs no installation: PGlite (Postgres compiled to
- * WebAssembly) served over the wire protocol on 127.0.0.1, so `pg` and the Postgres sink use it
- * exactly as they would a real server. It runs in a child process of its own (see
- * embedded-postgres-server.ts) and stops with its parent.
- *
- * All connections share one single-user backend that runs one statement at a time, and an open
- * transaction on one connection holds up every other. So callers connect with a pool of one
- * (`poolMax: 1` for PostgresSink): more connections would add nothing but waiting. Starting takes a
- * few seconds (the WebAssembly module is compiled and, for a new data directory, the cluster made).
- */
-export async function startEmbeddedPostgres(
-  options: EmbeddedPostgresOptions = {},
-): Promise<EmbeddedPostgres> {
-  const settings: EmbeddedServerSettings = {
-    port: options.port ?? 0,
-    connectionSlots: SERVER_CONNECTION_SLOTS,
-  };
-  if (options.dataDir !== undefined) settings.dataDir = path.resolve(options.dataDir);
-
+async function launch(
+  settings: EmbeddedServerSettings,
+  timeoutMs: number,
+): Promise<ChildRun & { address: string }> {
   const child = fork(SERVER_MODULE, [JSON.stringify(settings)], {
     execArgv: childExecArgv(),
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -66,14 +58,15 @@ export async function startEmbeddedPostgres(
     stderr = (stderr + chunk).slice(-4_000);
   });
 
-  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   let address: string;
   let timer: NodeJS.Timeout | undefined;
   try {
     address = await new Promise<string>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`did not start within ${timeoutMs} ms`)), timeoutMs);
       child.once('error', reject);
-      child.once('exit', (code, signal) => reject(new Error(`exited early (${signal ?? `code ${code}`})`)));
+      child.once('exit', (code, signal) =>
+        reject(new Error(`exited early (${exitDescription(code, signal)})`)),
+      );
       child.on('message', (message: EmbeddedServerMessage) => {
         if (message.type === 'ready') resolve(message.address);
         else reject(new Error(message.message));
@@ -81,6 +74,7 @@ export async function startEmbeddedPostgres(
     });
   } catch (error) {
     child.kill('SIGKILL');
+    await exited(child);
     const detail = stderr.trim() === '' ? '' : `\n${stderr.trim()}`;
     throw new Error(`embedded postgres: ${(error as Error).message}${detail}`, { cause: error });
   } finally {
@@ -92,18 +86,59 @@ export async function startEmbeddedPostgres(
   child.unref();
   child.channel?.unref();
 
+  const ended = exited(child);
   let stopped: Promise<void> | undefined;
   return {
-    url: `postgres://postgres@${address}/postgres`,
+    address,
+    pid: child.pid,
+    exited: ended,
     stop() {
       stopped ??= (async () => {
-        const done = exited(child);
         if (child.connected) child.send({ type: 'stop' });
         const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        await done;
+        await ended;
         clearTimeout(timer);
       })();
       return stopped;
     },
+  };
+}
+
+/**
+ * A Postgres for the local runtime that needs no installation: PGlite (Postgres compiled to
+ * WebAssembly) served over the wire protocol on 127.0.0.1, so `pg` and the Postgres sink use it
+ * exactly as they would a real server. It runs in a child process of its own (see
+ * embedded-postgres-server.ts), stops with its parent, and is started again on the same port and
+ * data directory if it dies.
+ *
+ * All connections share one single-user backend that runs one statement at a time, and an open
+ * transaction on one connection holds up every other. So callers connect with a pool of one
+ * (`poolMax: 1` for PostgresSink) and without named prepared statements (a name prepared on one
+ * connection exists on all of them). Starting takes a few seconds (the WebAssembly module is
+ * compiled and, for a new data directory, the cluster made).
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgres> {
+  const settings: EmbeddedServerSettings = {
+    port: options.port ?? 0,
+    connectionSlots: SERVER_CONNECTION_SLOTS,
+  };
+  if (options.dataDir !== undefined) settings.dataDir = path.resolve(options.dataDir);
+  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+
+  let address = '';
+  const server = await supervise('embedded Postgres', async () => {
+    const run = await launch(settings, timeoutMs);
+    address = run.address;
+    // A restart comes back where the connection URL already points.
+    settings.port = Number(run.address.split(':').pop());
+    return run;
+  });
+  return {
+    url: `postgres://postgres@${address}/postgres`,
+    pid: server.pid,
+    status: server.status,
+    stop: server.stop,
   };
 }

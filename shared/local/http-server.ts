@@ -10,7 +10,7 @@ export const GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024;
 export interface LocalHttpServer {
   url: string;
   server: Server;
-  close(): Promise<void>;
+  close(graceMs?: number): Promise<void>;
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
@@ -197,10 +197,16 @@ export async function startLocalHttpServer(
   return {
     url: `http://${host}:${address.port}`,
     server,
-    close: () =>
+    // Stop accepting, let requests in progress finish (their events may be on their way into the
+    // queues), then cut whatever is left after the grace period.
+    close: (graceMs = 5_000) =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }

@@ -72,10 +72,22 @@ export class EventSourcePoller {
     this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops receiving; a batch already received is still handed to the worker and settled, as Lambda
+   * would, for up to `drainTimeoutMs`. Whatever is not settled by then returns to the queue after
+   * its visibility timeout (and at once when the local runtime next starts).
+   */
+  async stop(drainTimeoutMs = 15_000): Promise<void> {
     this.running = false;
     this.abort.abort();
-    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.loop,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   private async run(): Promise<void> {
@@ -112,7 +124,11 @@ export class EventSourcePoller {
     if (batch.length === 0) return batch;
     const deadline = Date.now() + this.options.batchWindowMs;
     while (this.running && batch.length < this.options.batchSize && Date.now() < deadline) {
-      const more = await this.receive(this.options.batchSize - batch.length, 0);
+      // Once messages are in hand they are this batch's: a stop during the window delivers them.
+      const more = await this.receive(this.options.batchSize - batch.length, 0).catch((error: unknown) => {
+        if (this.running) throw error;
+        return [];
+      });
       if (more.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now()))));
         continue;

@@ -15,6 +15,8 @@ import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs';
 import { startLocalHttpServer, type LocalHttpServer } from './http-server';
 import { EventSourcePoller } from './poller';
 import { createSinkQueues, type SinkQueues } from './queues';
+import { withRuntimeHealth, type RuntimeDependency } from './runtime-health';
+import { acquireStateLock } from './state-lock';
 
 export const LOCAL_STAGE = 'local';
 const LOCAL_REGION = 'us-east-1';
@@ -29,6 +31,10 @@ export interface LocalRuntimeOptions {
   topology?: Partial<Omit<SinkQueueSettings, 'sink'>>;
   /** Keep the embedded database in memory instead of under stateDir. */
   ephemeralDatabase?: boolean;
+  /** Keep the queues in memory instead of under stateDir (their messages end with the runtime). */
+  ephemeralQueues?: boolean;
+  /** How long a stop waits for batches the workers already hold. Default 15 000 ms. */
+  drainTimeoutMs?: number;
   /** Wraps each sink once it is built: for embedding (metrics, tracing) and for fault-injection tests. */
   decorateSink?: (sink: Sink) => Sink;
 }
@@ -43,7 +49,11 @@ export interface LocalRuntimeInfo {
 }
 
 export interface LocalRuntime extends LocalRuntimeInfo {
+  /** Where the queues, the embedded database and the dev signing key are kept. */
+  stateDir: string;
   topics: Array<{ name: string; mode: string; sinks: SinkName[] }>;
+  /** The embedded servers this runtime started (absent when an outside one is used). */
+  processes: { sqs: EmbeddedSqs; database?: EmbeddedPostgres };
   token(subject: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -53,15 +63,19 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * The whole system on one machine: the embedded SQS server with every sink's queue and DLQ, a poller
- * per sink playing the Lambda event-source mapping, the real worker and ingest handlers, and Postgres
- * (embedded unless DATABASE_URL is set). Stops everything it started.
+ * The whole system on one machine: the embedded SQS server with every sink's queue and DLQ, kept on
+ * disk under the state folder, a poller per sink playing the Lambda event-source mapping, the real
+ * worker and ingest handlers, and Postgres (embedded unless DATABASE_URL is set). One runtime per
+ * state folder. `stop()` stops accepting, lets the workers settle the batches they hold, then stops
+ * everything it started.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const stateDir = path.resolve(options.stateDir ?? defaultStateDir(options.env));
   const confDir = path.resolve(options.confDir ?? defaultConfDir(options.env));
   await mkdir(stateDir, { recursive: true });
-  const stops: Array<() => Promise<void>> = [];
+  // Before anything in the folder is opened: a second runtime must not touch the first one's files.
+  const lock = await acquireStateLock(stateDir);
+  const stops: Array<() => Promise<void>> = [() => lock.release()];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     stops.length = 0;
@@ -83,7 +97,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             dataDir: options.ephemeralDatabase ? undefined : path.join(stateDir, 'pgdata'),
           })
         : Promise.resolve(undefined),
-      startEmbeddedSqs(),
+      startEmbeddedSqs({
+        dataDir: options.ephemeralQueues ? undefined : path.join(stateDir, 'sqs'),
+        // This runtime holds the folder: what the last one had in flight is nobody's now.
+        releaseInFlight: true,
+      }),
     ]);
     if (databaseResult.status === 'fulfilled' && databaseResult.value) {
       const started = databaseResult.value;
@@ -98,6 +116,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const database: EmbeddedPostgres | undefined = databaseResult.value;
     const sqsServer: EmbeddedSqs = sqsResult.value;
     if (database) env.DATABASE_URL = database.url;
+    await lock.update({
+      children: [sqsServer.pid(), database?.pid()].filter((pid): pid is number => pid !== undefined),
+    });
 
     const sqs = new SQSClient({
       cacheMiddleware: true,
@@ -115,10 +136,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       queues.set(sink, await createSinkQueues(sqs, settings, LOCAL_STAGE));
     }
 
-    // One set of sink clients for the sync path and the workers: the embedded database takes a
-    // single connection at a time.
+    // One set of sink clients for the sync path and the workers. The embedded database runs one
+    // statement at a time on a session all its connections share: one connection, and no named
+    // statements (a replacement connection would prepare the same names again).
     const workerConfig = database
-      ? { ...baseConfig, postgres: { ...baseConfig.postgres, pool_max: 1 } }
+      ? { ...baseConfig, postgres: { ...baseConfig.postgres, pool_max: 1, prepared_statements: false } }
       : baseConfig;
     const registry = new SinkRegistry(workerConfig, env);
     stops.push(() => registry.closeAll());
@@ -151,11 +173,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         handler: (event) => worker(event),
       });
       poller.start();
-      stops.push(() => poller.stop());
+      stops.push(() => poller.stop(options.drainTimeoutMs));
     }
 
     const queueUrls = Object.fromEntries([...queues].map(([sink, queue]) => [sink, queue.queueUrl]));
-    const app = createIngestHandler({ confDir, env, sqs, queueUrls, sinks: sinkFor });
+    const processes: RuntimeDependency[] = [{ name: 'embedded_sqs', status: sqsServer.status }];
+    if (database) processes.push({ name: 'embedded_postgres', status: database.status });
+    const app = withRuntimeHealth(
+      createIngestHandler({ confDir, env, sqs, queueUrls, sinks: sinkFor }),
+      processes,
+    );
     const http: LocalHttpServer = await startLocalHttpServer(app, options.port ?? Number(env.PORT ?? 3000));
     stops.push(() => http.close());
 
@@ -179,10 +206,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const infoFile = path.join(stateDir, 'runtime.json');
     await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`);
     stops.push(() => rm(infoFile, { force: true }));
+    await lock.update({ url: http.url });
 
     return {
       ...info,
       topics,
+      stateDir,
+      processes: { sqs: sqsServer, database },
       token: (subject) => mintToken(signingKey, { subject }),
       stop: stopAll,
     };

@@ -129,6 +129,12 @@ export async function postgresSinkOptionsFromConfig(
     }
     common.poolMax = settings.pool_max;
   }
+  if (settings.prepared_statements !== undefined) {
+    if (typeof settings.prepared_statements !== 'boolean') {
+      throw new ConfigError('postgres.prepared_statements must be true or false');
+    }
+    common.namedStatements = settings.prepared_statements;
+  }
   const topics = Object.keys(config.topics ?? {});
   if (topics.length > 0) common.topics = topics;
   // Report clashing table names now, at load, rather than on the first write.

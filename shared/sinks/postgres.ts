@@ -41,6 +41,13 @@ export interface PostgresSinkOptions {
   topics?: string[];
   /** Connections kept per sink instance. Default 2; must be 1 against the embedded database. */
   poolMax?: number;
+  /**
+   * Send the batch INSERT as a named prepared statement, parsed and planned once per connection.
+   * Default true. Turn it off for a server whose connections share one session (the embedded
+   * database): there a name prepared by one connection exists for all, and a connection that
+   * replaces an idle one would prepare it again and fail.
+   */
+  namedStatements?: boolean;
   /** Budget for opening a connection. Default 5 000 ms. */
   connectTimeoutMs?: number;
   /** Server-side limit per statement; the client gives up shortly after it too. Default 10 000 ms. */
@@ -138,6 +145,7 @@ export class PostgresSink implements Sink {
   private readonly tables: TableNames;
   private readonly poolConfig: PoolConfig;
   private readonly healthTimeoutMs: number;
+  private readonly namedStatements: boolean;
   private pool: PostgresPool | undefined;
   private closed = false;
   /** Tables brought up to date by this instance; a failed migration is forgotten and tried again. */
@@ -154,6 +162,7 @@ export class PostgresSink implements Sink {
     this.tables = new TableNames(options.tables);
     this.tables.checkTopics(options.topics ?? []);
     this.healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+    this.namedStatements = options.namedStatements ?? true;
     const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.poolConfig = {
       ...target,
@@ -167,6 +176,12 @@ export class PostgresSink implements Sink {
       keepAlive: true,
       application_name: 'eventgate',
     };
+  }
+
+  /** The batch INSERT for `rowCount` rows, named or not as the options say. */
+  private insertFor(target: string, rowCount: number): NamedStatement | string {
+    const statement = preparedInsert(target, rowCount);
+    return this.namedStatements ? statement : statement.text;
   }
 
   async write(events: readonly Envelope[]): Promise<DeliveryOutcome[]> {
@@ -300,7 +315,7 @@ export class PostgresSink implements Sink {
   ): Promise<unknown> {
     try {
       await client.query(
-        preparedInsert(target, chunk.length),
+        this.insertFor(target, chunk.length),
         chunk.flatMap((row) => row.values),
       );
       for (const row of chunk) outcomes[row.index] = { id: row.id, ok: true };
@@ -319,7 +334,7 @@ export class PostgresSink implements Sink {
     }
 
     // Some value in the chunk was refused. Find out which, one row at a time.
-    const single = preparedInsert(target, 1);
+    const single = this.insertFor(target, 1);
     for (const [position, row] of chunk.entries()) {
       try {
         await client.query(single, row.values);
