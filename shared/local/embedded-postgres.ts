@@ -23,10 +23,12 @@ export interface EmbeddedPostgres {
 }
 
 /**
- * Room for one extra connection. A `pg` pool opens the replacement for a dropped connection before
- * the server has noticed the old one close; with room for exactly one, the newcomer is turned away.
+ * Connections the server accepts at once. The sink needs one (and briefly two: a `pg` pool opens the
+ * replacement for a dropped connection before the server has noticed the old one close); the rest
+ * are for whoever looks at the data meanwhile (psql, tests, the CLI). The server queues their
+ * statements on its single session and keeps a transaction's statements together.
  */
-const SERVER_CONNECTION_SLOTS = 2;
+const SERVER_CONNECTION_SLOTS = 8;
 const DEFAULT_START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 const SERVER_MODULE = path.join(__dirname, `embedded-postgres-server${path.extname(__filename)}`);

@@ -17,6 +17,13 @@ export interface EmbeddedSqsOptions {
    * visibility timeout.
    */
   releaseInFlight?: boolean;
+  /**
+   * Flush every change to the disk before answering, so it survives a power cut too. Default false:
+   * every change has reached the operating system before the answer, which is what survives a crash
+   * or `kill -9` of any EventGate process, at a fraction of the cost (SQLite WAL with
+   * `synchronous=NORMAL` instead of `FULL`: no fsync per request).
+   */
+  fsync?: boolean;
 }
 
 export interface EmbeddedSqs {
@@ -55,6 +62,7 @@ if (settings.dataDir) {
     internal('./persistence.js'),
   ]);
   persistence = new PersistenceManager(settings.dataDir);
+  persistence.db.exec('PRAGMA synchronous = ' + settings.synchronous);
   // An expired visibility deadline is cleared when the state is loaded: the message is ready again.
   if (settings.releaseInFlight)
     persistence.db.exec('UPDATE sqs_messages SET visibility_deadline = 1 WHERE receipt_handle IS NOT NULL');
@@ -80,6 +88,7 @@ interface LaunchSettings {
   port: number;
   dataDir?: string;
   releaseInFlight: boolean;
+  synchronous: 'FULL' | 'NORMAL';
 }
 
 async function launch(settings: LaunchSettings): Promise<ChildRun & { address: string }> {
@@ -146,6 +155,7 @@ export async function startEmbeddedSqs(options: EmbeddedSqsOptions = {}): Promis
   const settings: LaunchSettings = {
     port: options.port ?? 0,
     releaseInFlight: options.releaseInFlight ?? false,
+    synchronous: options.fsync ? 'FULL' : 'NORMAL',
   };
   if (options.dataDir !== undefined) settings.dataDir = path.resolve(options.dataDir);
 

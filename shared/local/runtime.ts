@@ -33,6 +33,11 @@ export interface LocalRuntimeOptions {
   ephemeralDatabase?: boolean;
   /** Keep the queues in memory instead of under stateDir (their messages end with the runtime). */
   ephemeralQueues?: boolean;
+  /**
+   * Flush each queue change to the disk before answering (survives a power cut, not only a crash).
+   * Default: EVENTGATE_FSYNC=true in the environment, else off.
+   */
+  fsync?: boolean;
   /** How long a stop waits for batches the workers already hold. Default 15 000 ms. */
   drainTimeoutMs?: number;
   /** Wraps each sink once it is built: for embedding (metrics, tracing) and for fault-injection tests. */
@@ -101,6 +106,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         dataDir: options.ephemeralQueues ? undefined : path.join(stateDir, 'sqs'),
         // This runtime holds the folder: what the last one had in flight is nobody's now.
         releaseInFlight: true,
+        fsync: options.fsync ?? env.EVENTGATE_FSYNC === 'true',
       }),
     ]);
     if (databaseResult.status === 'fulfilled' && databaseResult.value) {

@@ -131,6 +131,20 @@ describe('npm start: the local runtime as a user runs it', () => {
       expect(ids.sort()).toEqual([first.body.eventId, second.body.eventId].sort());
     });
 
+    it('serves several connections at once while the sink writes', async () => {
+      const before = (await storedIds(runtime.databaseUrl)).length;
+      const readers = Promise.all(
+        Array.from({ length: 5 }, () => rows(runtime.databaseUrl, `SELECT count(*)::int AS n FROM ${TABLE}`)),
+      );
+      const accepted = await postBacklog(runtime, 'concurrent', 100);
+      expect((await readers).every(([row]) => typeof row?.n === 'number')).toBe(true);
+      const ids = await eventually(
+        () => storedIds(runtime.databaseUrl),
+        (stored) => stored.length === before + 100,
+      );
+      expect(ids).toEqual(expect.arrayContaining(accepted));
+    });
+
     it('refuses a second runtime on the same state folder before starting anything', async () => {
       const second = await runCli(['dev', '--port', '0', '--state-dir', stateDir()], {
         stateDir: stateDir(),
@@ -174,7 +188,7 @@ describe('npm start: the local runtime as a user runs it', () => {
       runtime.interrupt();
       expect(await runtime.exited).toEqual({ code: 0, signal: null });
       const again = await start({ stateDir: stateDir() });
-      expect((await storedIds(again.databaseUrl)).length).toBe(3);
+      expect((await storedIds(again.databaseUrl)).length).toBe(103);
       again.interrupt();
       expect((await again.exited).code).toBe(0);
     });
