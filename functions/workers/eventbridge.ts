@@ -1,6 +1,6 @@
 import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
-import { EventBridgeSink, eventBridgeSinkOptionsFromConfig } from '../../shared/sinks/eventbridge';
+import { EventBridgeSink, eventBridgeSinkOptionsFromConfig } from '../../shared/sinks/eventbridge/sink';
 
 /** EventBridge queue → PutEvents, in chunks within the API's limits. */
 export const handler = createSinkWorker('eventbridge', (config) => {

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
-import { KafkaSink, kafkaSinkOptionsFromConfig } from '../../shared/sinks/kafka';
+import { KafkaSink, kafkaSinkOptionsFromConfig } from '../../shared/sinks/kafka/sink';
 
 /** Kafka queue → Kafka, one sendBatch per SQS batch. */
 export const handler = createSinkWorker('kafka', (config) => {

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
-import { PostgresSink } from '../../shared/sinks/postgres';
-import { postgresSinkOptionsFromConfig } from '../../shared/sinks/postgres-config';
+import { PostgresSink } from '../../shared/sinks/postgres/sink';
+import { postgresSinkOptionsFromConfig } from '../../shared/sinks/postgres/config';
 
 /** Postgres queue → one multi-row insert per topic per batch. */
 export const handler = createSinkWorker('postgres', async (config, env) => {

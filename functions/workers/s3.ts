@@ -1,6 +1,6 @@
 import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
-import { S3ArchiveSink, s3ArchiveSinkOptionsFromConfig } from '../../shared/sinks/s3';
+import { S3ArchiveSink, s3ArchiveSinkOptionsFromConfig } from '../../shared/sinks/s3/sink';
 
 /** Archive queue → one gzip NDJSON object per topic per batch. */
 export const handler = createSinkWorker('s3', (config) => {

@@ -11,28 +11,30 @@ import type { Sink, SinkName } from './types';
 async function createSink(name: SinkName, config: GatewayConfig, env: NodeJS.ProcessEnv): Promise<Sink> {
   switch (name) {
     case 'kafka': {
-      const { KafkaSink, kafkaSinkOptionsFromConfig } = require('./kafka') as typeof import('./kafka');
+      const { KafkaSink, kafkaSinkOptionsFromConfig } =
+        require('./kafka/sink') as typeof import('./kafka/sink');
       const options = kafkaSinkOptionsFromConfig(config);
       if (!options) throw new ConfigError('the kafka sink is not configured (kafka_bootstrap_server)');
       return new KafkaSink(options);
     }
     case 'eventbridge': {
       const { EventBridgeSink, eventBridgeSinkOptionsFromConfig } =
-        require('./eventbridge') as typeof import('./eventbridge');
+        require('./eventbridge/sink') as typeof import('./eventbridge/sink');
       const options = eventBridgeSinkOptionsFromConfig(config);
       if (!options) throw new ConfigError('the eventbridge sink is not configured (event_bus_arn)');
       return new EventBridgeSink(options);
     }
     case 'postgres': {
       const { PostgresSink, postgresSinkOptionsFromConfig } =
-        require('./postgres') as typeof import('./postgres');
+        require('./postgres/sink') as typeof import('./postgres/sink');
       const options = await postgresSinkOptionsFromConfig(config, env);
       if (!options)
         throw new ConfigError('the postgres sink is not configured (DATABASE_URL, postgres.url or secret)');
       return new PostgresSink(options);
     }
     case 's3': {
-      const { S3ArchiveSink, s3ArchiveSinkOptionsFromConfig } = require('./s3') as typeof import('./s3');
+      const { S3ArchiveSink, s3ArchiveSinkOptionsFromConfig } =
+        require('./s3/sink') as typeof import('./s3/sink');
       const options = s3ArchiveSinkOptionsFromConfig(config);
       if (!options) throw new ConfigError('the s3 sink is not configured (s3_archive.bucket)');
       return new S3ArchiveSink(options);

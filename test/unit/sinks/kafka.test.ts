@@ -11,7 +11,7 @@ import {
   kafkaSinkOptionsFromConfig,
   type KafkaCompression,
   type KafkaSinkOptions,
-} from '../../../shared/sinks/kafka';
+} from '../../../shared/sinks/kafka/sink';
 
 function envelope(topic: string, payload: unknown, key: string | null = null): Envelope {
   return createEnvelope({ topic, payload, subject: 'tester', correlationId: 'corr-1', key });

@@ -3,10 +3,10 @@ import {
   SecretsManagerClient,
   type GetSecretValueCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
-import type { GatewayConfig } from '../config/settings';
-import { ConfigError } from '../config/errors';
-import type { PostgresConnectionConfig, PostgresSinkOptions } from './postgres';
-import { checkIdentifier, TableNames } from './postgres-tables';
+import type { GatewayConfig } from '../../config/settings';
+import { ConfigError } from '../../config/errors';
+import type { PostgresConnectionConfig, PostgresSinkOptions } from './sink';
+import { checkIdentifier, TableNames } from './tables';
 
 /** What is needed of Secrets Manager; tests hand in a stub. */
 export interface SecretsReader {

@@ -5,10 +5,10 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
-import type { Envelope } from '../envelope';
-import type { GatewayConfig } from '../config/settings';
-import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { sdkRequestTimeouts, sleep, withTimeout } from '../timeout';
+import type { Envelope } from '../../envelope';
+import type { GatewayConfig } from '../../config/settings';
+import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
+import { sdkRequestTimeouts, sleep, withTimeout } from '../../timeout';
 
 export interface EventBridgeSinkOptions {
   /** ARN (or name) of the event bus. */

@@ -1,10 +1,10 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { HeadBucketCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { Envelope } from '../envelope';
-import type { GatewayConfig } from '../config/settings';
-import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { sdkRequestTimeouts, withTimeout } from '../timeout';
+import type { Envelope } from '../../envelope';
+import type { GatewayConfig } from '../../config/settings';
+import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
+import { sdkRequestTimeouts, withTimeout } from '../../timeout';
 
 const gzipAsync = promisify(gzip);
 

@@ -11,12 +11,12 @@ import {
   type SASLOptions,
   type TopicMessages,
 } from 'kafkajs';
-import type { Envelope } from '../envelope';
-import { ConfigError } from '../config/errors';
-import type { GatewayConfig, KafkaSettings } from '../config/settings';
-import { defaultAwsCredentials, mskIamToken, type AwsCredentialsProvider } from './kafka-msk-iam';
-import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { withTimeout } from '../timeout';
+import type { Envelope } from '../../envelope';
+import { ConfigError } from '../../config/errors';
+import type { GatewayConfig, KafkaSettings } from '../../config/settings';
+import { defaultAwsCredentials, mskIamToken, type AwsCredentialsProvider } from './msk-iam';
+import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
+import { withTimeout } from '../../timeout';
 
 export type KafkaSasl =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
