@@ -8,6 +8,8 @@ import { GatewayStateLoader } from '../gateway/state';
 import { createIngestHandler } from '../ingest/handler';
 import { sinkQueueSettings, type SinkQueueSettings } from '../queue/topology';
 import { createWorkerHandler } from '../queue/worker';
+import { postgresSink } from '../sinks/postgres';
+import type { PostgresConfigKeys } from '../sinks/postgres/settings';
 import { SinkRegistry } from '../sinks/registry';
 import type { Sink, SinkName } from '../sinks/types';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
@@ -39,7 +41,7 @@ export interface LocalRuntimeInfo {
   region: string;
   sqsEndpoint: string;
   databaseUrl: string | null;
-  queues: Partial<Record<SinkName, { queueUrl: string; dlqUrl: string }>>;
+  queues: Record<SinkName, { queueUrl: string; dlqUrl: string }>;
 }
 
 export interface LocalRuntime extends LocalRuntimeInfo {
@@ -76,7 +78,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       env.TOKEN_PUBLIC_KEYS_URL = await writePublicJwks(stateDir, signingKey);
 
     // The embedded database and the SQS server take seconds each to start: start them together.
-    const needsDatabase = !env.DATABASE_URL && !baseConfig.postgres?.url && !env.POSTGRES_SECRET_NAME;
+    const needsDatabase = !postgresSink.isConfigured(baseConfig, env);
     const [databaseResult, sqsResult] = await Promise.allSettled([
       needsDatabase
         ? startEmbeddedPostgres({
@@ -118,7 +120,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // One set of sink clients for the sync path and the workers: the embedded database takes a
     // single connection at a time.
     const workerConfig = database
-      ? { ...baseConfig, postgres: { ...baseConfig.postgres, pool_max: 1 } }
+      ? { ...baseConfig, postgres: { ...(baseConfig as PostgresConfigKeys).postgres, pool_max: 1 } }
       : baseConfig;
     const registry = new SinkRegistry(workerConfig, env);
     stops.push(() => registry.closeAll());
