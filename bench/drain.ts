@@ -5,17 +5,17 @@ import { Kafka, type KafkaConfig, type Producer } from 'kafkajs';
 import { Client, Pool, type PoolConfig } from 'pg';
 import { createEnvelope, type Envelope } from '../shared/envelope';
 import { createWorkerHandler } from '../shared/queue/worker';
-import { EventBridgeSink } from '../shared/sinks/eventbridge';
-import { KafkaSink } from '../shared/sinks/kafka';
+import { EventBridgeSink } from '../shared/sinks/eventbridge/sink';
+import { KafkaSink } from '../shared/sinks/kafka/sink';
 import {
   insertStatement,
   PostgresSink,
   type PostgresPool,
   type PostgresPoolClient,
-} from '../shared/sinks/postgres';
-import { defaultTableName, qualifiedName } from '../shared/sinks/postgres-tables';
+} from '../shared/sinks/postgres/sink';
+import { defaultTableName, qualifiedName } from '../shared/sinks/postgres/tables';
 import { deliveredAll } from '../shared/sinks/types';
-import { S3ArchiveSink } from '../shared/sinks/s3';
+import { S3ArchiveSink } from '../shared/sinks/s3/sink';
 import type { Sink, SinkName } from '../shared/sinks/types';
 import { fauxqsS3Client } from '../test/peers/fauxqs';
 import { queryOnce } from '../test/peers/postgres';

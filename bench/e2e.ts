@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalRuntime } from '../shared/local/runtime';
-import { defaultTableName } from '../shared/sinks/postgres-tables';
+import { defaultTableName } from '../shared/sinks/postgres/tables';
 import { queryOnce } from '../test/peers/postgres';
 import { ASYNC_SUBJECT, ASYNC_TOPIC, asyncTopicEvent } from './events';
 import type { LoadSettings, LoadSummary } from './load-driver';

@@ -1,10 +1,5 @@
-import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
-import { EventBridgeSink, eventBridgeSinkOptionsFromConfig } from '../../shared/sinks/eventbridge';
+import { eventBridgeSink } from '../../shared/sinks/eventbridge';
 
-/** EventBridge queue → PutEvents, in chunks within the API's limits. */
-export const handler = createSinkWorker('eventbridge', (config) => {
-  const options = eventBridgeSinkOptionsFromConfig(config);
-  if (!options) throw new ConfigError('the eventbridge sink is not configured (event_bus_arn)');
-  return new EventBridgeSink(options);
-});
+/** Lambda entry point of the eventbridge worker: its queue's batches, delivered by the shared worker. */
+export const handler = createSinkWorker(eventBridgeSink);

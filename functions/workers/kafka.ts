@@ -1,10 +1,5 @@
-import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
-import { KafkaSink, kafkaSinkOptionsFromConfig } from '../../shared/sinks/kafka';
+import { kafkaSink } from '../../shared/sinks/kafka';
 
-/** Kafka queue → Kafka, one sendBatch per SQS batch. */
-export const handler = createSinkWorker('kafka', (config) => {
-  const options = kafkaSinkOptionsFromConfig(config);
-  if (!options) throw new ConfigError('the kafka sink is not configured (kafka_bootstrap_server)');
-  return new KafkaSink(options);
-});
+/** Lambda entry point of the kafka worker: its queue's batches, delivered by the shared worker. */
+export const handler = createSinkWorker(kafkaSink);

@@ -1,12 +1,5 @@
-import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
-import { PostgresSink } from '../../shared/sinks/postgres';
-import { postgresSinkOptionsFromConfig } from '../../shared/sinks/postgres-config';
+import { postgresSink } from '../../shared/sinks/postgres';
 
-/** Postgres queue → one multi-row insert per topic per batch. */
-export const handler = createSinkWorker('postgres', async (config, env) => {
-  const options = await postgresSinkOptionsFromConfig(config, env);
-  if (!options)
-    throw new ConfigError('the postgres sink is not configured (DATABASE_URL, postgres.url or secret)');
-  return new PostgresSink(options);
-});
+/** Lambda entry point of the postgres worker: its queue's batches, delivered by the shared worker. */
+export const handler = createSinkWorker(postgresSink);

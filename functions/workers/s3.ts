@@ -1,10 +1,5 @@
-import { ConfigError } from '../../shared/config/errors';
 import { createSinkWorker } from '../../shared/queue/sink-worker';
-import { S3ArchiveSink, s3ArchiveSinkOptionsFromConfig } from '../../shared/sinks/s3';
+import { s3ArchiveSink } from '../../shared/sinks/s3';
 
-/** Archive queue → one gzip NDJSON object per topic per batch. */
-export const handler = createSinkWorker('s3', (config) => {
-  const options = s3ArchiveSinkOptionsFromConfig(config);
-  if (!options) throw new ConfigError('the s3 sink is not configured (s3_archive.bucket)');
-  return new S3ArchiveSink(options);
-});
+/** Lambda entry point of the s3 worker: its queue's batches, delivered by the shared worker. */
+export const handler = createSinkWorker(s3ArchiveSink);

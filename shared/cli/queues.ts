@@ -6,7 +6,8 @@ import {
   SQSClient,
   type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
-import { SINK_NAMES, isSinkName, type SinkName } from '../sinks/types';
+import { SINK_NAMES, isSinkName } from '../sinks/catalog';
+import type { SinkName } from '../sinks/types';
 import { SERVICE_NAME, dlqName, queueName } from '../queue/topology';
 
 /** Where to find the sink queues: a deployed stage in AWS, or the local runtime on this machine. */

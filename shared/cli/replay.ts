@@ -22,7 +22,8 @@ import {
   queueCounts,
   type LocateOptions,
 } from './queues';
-import { SINK_NAMES, type SinkName } from '../sinks/types';
+import { SINK_NAMES } from '../sinks/catalog';
+import type { SinkName } from '../sinks/types';
 import {
   nativeRedriveStatus,
   redrive,

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { GatewayConfig } from './settings';
 import { readJson, resolveLocation } from './source';
 import { ConfigError } from './errors';
-import { SINK_NAMES, isSinkName, type SinkName } from '../sinks/types';
+import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
+import type { SinkName } from '../sinks/types';
 
 /**
  * Deployment-time values may come from the environment (serverless.yml parameters) instead of the
@@ -15,31 +16,30 @@ const ENV_OVERRIDES: ReadonlyArray<[keyof GatewayConfig, string]> = [
   ['token_public_keys_url', 'TOKEN_PUBLIC_KEYS_URL'],
   ['token_issuer', 'TOKEN_ISSUER'],
   ['token_audience', 'TOKEN_AUDIENCE'],
-  ['kafka_bootstrap_server', 'KAFKA_BOOTSTRAP_SERVER'],
-  ['event_bus_arn', 'EVENT_BUS_ARN'],
 ];
 
 export async function loadConfig(
   confDir: string,
   env: NodeJS.ProcessEnv = process.env,
+  catalog: SinkCatalog = sinkCatalog,
 ): Promise<GatewayConfig> {
   const location = env.CONFIG_LOCATION ?? path.join(confDir, 'config.json');
   const doc = await readJson(location);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new ConfigError(`${location} must hold a JSON object`);
   }
-  const config = { ...(doc as GatewayConfig) };
+  let document: Record<string, unknown> = { ...doc };
   for (const [key, variable] of ENV_OVERRIDES) {
     const value = env[variable];
-    if (value !== undefined && value !== '') (config as Record<string, unknown>)[key] = value;
+    if (value !== undefined && value !== '') document[key] = value;
   }
-  if (env.ARCHIVE_BUCKET) config.s3_archive = { ...config.s3_archive, bucket: env.ARCHIVE_BUCKET };
-  if (env.ARCHIVE_PREFIX && config.s3_archive)
-    config.s3_archive = { ...config.s3_archive, prefix: env.ARCHIVE_PREFIX };
-  if (config.token_public_keys_url === undefined && config.token_public_key_url !== undefined) {
-    config.token_public_keys_url = config.token_public_key_url;
+  for (const definition of catalog.definitions) {
+    document = definition.settings.fromEnvironment?.(document, env) ?? document;
   }
-  return config;
+  if (document.token_public_keys_url === undefined && document.token_public_key_url !== undefined) {
+    document.token_public_keys_url = document.token_public_key_url;
+  }
+  return document as GatewayConfig;
 }
 
 /** The legacy `topic_keys_config` file: topic → field used as the message key. */
@@ -64,35 +64,34 @@ export async function loadLegacyTopicKeys(
  * Sinks this deployment delivers to. `EVENTGATE_SINKS` (set by the deployment) wins; otherwise a
  * sink counts as available when its connection is configured.
  */
-export function availableSinks(config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): SinkName[] {
+export function availableSinks(
+  config: GatewayConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  catalog: SinkCatalog = sinkCatalog,
+): SinkName[] {
   if (env.EVENTGATE_SINKS !== undefined) {
     const listed = env.EVENTGATE_SINKS.split(',')
       .map((name) => name.trim())
       .filter((name) => name !== '');
     for (const name of listed) {
-      if (!isSinkName(name)) throw new ConfigError(`EVENTGATE_SINKS names unknown sink "${name}"`);
+      if (!catalog.has(name)) throw new ConfigError(`EVENTGATE_SINKS names unknown sink "${name}"`);
     }
     // Canonical order, so error lists and headers do not depend on how the variable was written.
-    return SINK_NAMES.filter((sink) => listed.includes(sink));
+    return catalog.inOrder(listed);
   }
-  const configured: Record<SinkName, boolean> = {
-    kafka: Boolean(config.kafka_bootstrap_server),
-    eventbridge: Boolean(config.event_bus_arn),
-    postgres: Boolean(env.DATABASE_URL || config.postgres?.url || env.POSTGRES_SECRET_NAME),
-    s3: Boolean(config.s3_archive?.bucket),
-  };
-  return SINK_NAMES.filter((sink) => configured[sink]);
+  return catalog.definitions
+    .filter((definition) => definition.isConfigured(config, env))
+    .map((definition) => definition.name);
 }
 
 /**
  * Sinks a sync topic may write to from this process, or every sink when unrestricted. A deployment
  * sets `EVENTGATE_SYNC_SINKS` because its ingest function only carries some sinks' clients and grants.
  */
-export function syncCapableSinks(env: NodeJS.ProcessEnv = process.env): SinkName[] | 'any' {
+export function syncCapableSinks(
+  env: NodeJS.ProcessEnv = process.env,
+  catalog: SinkCatalog = sinkCatalog,
+): SinkName[] | 'any' {
   if (env.EVENTGATE_SYNC_SINKS === undefined) return 'any';
-  return SINK_NAMES.filter((sink) =>
-    env.EVENTGATE_SYNC_SINKS?.split(',')
-      .map((name) => name.trim())
-      .includes(sink),
-  );
+  return catalog.inOrder(env.EVENTGATE_SYNC_SINKS.split(',').map((name) => name.trim()));
 }

@@ -14,61 +14,12 @@ export interface TopicSettings {
   max_event_bytes?: number;
 }
 
-export interface KafkaSaslSettings {
-  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'aws';
-  username?: string;
-  password?: string;
-  /** For `aws` (MSK IAM): region whose credentials sign the token. */
-  region?: string;
-}
-
-export interface KafkaSettings {
-  client_id?: string;
-  ssl?:
-    | boolean
-    | {
-        ca_path?: string;
-        cert_path?: string;
-        key_path?: string;
-        key_password?: string;
-        reject_unauthorized?: boolean;
-      };
-  sasl?: KafkaSaslSettings;
-  compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
-  idempotent?: boolean;
-  /** EventGate topic → Kafka topic, when they differ. */
-  topic_map?: Record<string, string>;
-  timeout_ms?: number;
-}
-
-export interface EventBridgeSettings {
-  /** `Source` of each entry; `{topic}` is replaced by the EventGate topic (the default). */
-  source?: string;
-  detail_type?: string;
-  region?: string;
-}
-
-export interface PostgresSettings {
-  /** Connection URL; `DATABASE_URL` and the Secrets Manager secret are the other ways in. */
-  url?: string;
-  /** EventGate topic → table name, when the derived name does not suit. */
-  tables?: Record<string, string>;
-  schema?: string;
-  pool_max?: number;
-  /** Named prepared statements for the batch INSERT (default true; the embedded database needs false). */
-  prepared_statements?: boolean;
-}
-
-export interface S3ArchiveSettings {
-  bucket: string;
-  prefix?: string;
-  region?: string;
-}
-
 /**
  * conf/config.json. Keys of the Python EventGate keep their names and meaning; the rest extend them.
+ * Each sink owns further keys, typed and described in its folder (shared/sinks/<sink>/settings.ts).
  */
 export interface GatewayConfig {
+  readonly [sinkKey: string]: unknown;
   access_config?: string;
   topic_keys_config?: string;
   /** Where topic schemas are discovered: a directory (default `<confDir>/topics`) or an s3:// prefix. */
@@ -80,18 +31,6 @@ export interface GatewayConfig {
   token_issuer?: string;
   token_audience?: string;
   token_keys_ttl_seconds?: number;
-  kafka_bootstrap_server?: string;
-  kafka_sasl_kerberos_principal?: string;
-  kafka_sasl_kerberos_keytab_path?: string;
-  kafka_ssl_ca_path?: string;
-  kafka_ssl_cert_path?: string;
-  kafka_ssl_key_path?: string;
-  kafka_ssl_key_password?: string;
-  kafka?: KafkaSettings;
-  event_bus_arn?: string;
-  eventbridge?: EventBridgeSettings;
-  postgres?: PostgresSettings;
-  s3_archive?: S3ArchiveSettings;
   ssl_ca_bundle?: string | boolean;
   /** Largest accepted request body. */
   max_body_bytes?: number;

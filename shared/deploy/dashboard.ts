@@ -1,4 +1,6 @@
 import { dlqName, queueName, type SinkQueueSettings } from '../queue/topology';
+import type { SinkDashboardWidget } from '../sinks/definition';
+import type { SinkName } from '../sinks/types';
 import { sub, type CfnResource, type Json } from './cloudformation';
 import {
   DELIVERY_LAG_METRIC,
@@ -93,9 +95,12 @@ function gatewayWidgets(params: DeployParameters, y: number): Widget[] {
   ];
 }
 
+const SINK_WIDGET_WIDTH = 6;
+const SINK_WIDGETS_PER_ROW = 4;
+
 function sinkWidgets(settings: SinkQueueSettings, params: DeployParameters, y: number): Widget[] {
   const { sink } = settings;
-  const width = 6;
+  const width = SINK_WIDGET_WIDTH;
   const queue = queueName(sink, params.stage, params.service);
   const dlq = dlqName(sink, params.stage, params.service);
   const line = (queueNameValue: string, metric: string, label: string): MetricLine[] => [
@@ -150,21 +155,47 @@ export function dashboardName(params: DeployParameters): string {
   return `${params.service}-${params.stage}`;
 }
 
-export function dashboardWidgets(settings: SinkQueueSettings[], params: DeployParameters): Widget[] {
-  const header = headerWidget(params);
-  const gatewayTop = header.height;
-  const sinksTop = gatewayTop + WIDGET_HEIGHT;
-  return [
-    header,
-    ...gatewayWidgets(params, gatewayTop),
-    ...settings.flatMap((sinkSettings, index) =>
-      sinkWidgets(sinkSettings, params, sinksTop + index * WIDGET_HEIGHT),
+/** A sink's own widgets, in rows of four below its queue widgets. */
+function extraWidgets(sink: SinkName, extras: readonly SinkDashboardWidget[], top: number): Widget[] {
+  return extras.map((extra, index) =>
+    metricWidget(
+      {
+        x: (index % SINK_WIDGETS_PER_ROW) * SINK_WIDGET_WIDTH,
+        y: top + Math.floor(index / SINK_WIDGETS_PER_ROW) * WIDGET_HEIGHT,
+        width: SINK_WIDGET_WIDTH,
+      },
+      `${sink}: ${extra.title}`,
+      extra.metrics,
+      { stat: extra.stat },
     ),
-  ];
+  );
 }
 
-export function dashboard(settings: SinkQueueSettings[], params: DeployParameters): CfnResource {
-  const body = { widgets: dashboardWidgets(settings, params) };
+export function dashboardWidgets(
+  settings: SinkQueueSettings[],
+  params: DeployParameters,
+  extras: ReadonlyMap<SinkName, readonly SinkDashboardWidget[]> = new Map(),
+): Widget[] {
+  const header = headerWidget(params);
+  const gatewayTop = header.height;
+  const widgets = [header, ...gatewayWidgets(params, gatewayTop)];
+  let top = gatewayTop + WIDGET_HEIGHT;
+  for (const sinkSettings of settings) {
+    widgets.push(...sinkWidgets(sinkSettings, params, top));
+    top += WIDGET_HEIGHT;
+    const own = extras.get(sinkSettings.sink) ?? [];
+    widgets.push(...extraWidgets(sinkSettings.sink, own, top));
+    top += Math.ceil(own.length / SINK_WIDGETS_PER_ROW) * WIDGET_HEIGHT;
+  }
+  return widgets;
+}
+
+export function dashboard(
+  settings: SinkQueueSettings[],
+  params: DeployParameters,
+  extras: ReadonlyMap<SinkName, readonly SinkDashboardWidget[]> = new Map(),
+): CfnResource {
+  const body = { widgets: dashboardWidgets(settings, params, extras) };
   return {
     Type: 'AWS::CloudWatch::Dashboard',
     Properties: { DashboardName: dashboardName(params), DashboardBody: sub(JSON.stringify(body)) },

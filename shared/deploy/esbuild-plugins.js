@@ -1,14 +1,21 @@
 // esbuild plugins for serverless-esbuild (custom.esbuild.plugins in serverless.yml).
 //
-// The ingest function only enqueues for async topics, so its bundle leaves out the Kafka and
-// Postgres clients, which the workers (bundled separately) carry. A deployment whose sync topics
-// write to kafka or postgres straight from the ingest function lists them in the `syncSinks`
-// param; then, and only then, their client goes into the ingest bundle too.
+// Every function loads the list of sink definitions, and each definition requires its client
+// library only when its sink is built. So a bundle may leave out the client packages of the sinks
+// its function never writes to: a worker carries its own sink's client only, and the ingest
+// function (which only enqueues for async topics) carries the clients of the sinks listed in the
+// `syncSinks` param, which sync topics write to straight from it. Each definition names its
+// client packages (`clientPackages`).
 
 const path = require('node:path');
 
-const CLIENT_PACKAGES = { kafka: ['kafkajs'], postgres: ['pg', 'pg-native'] };
 const INGEST_ENTRY = path.join('functions', 'ingest.ts');
+const WORKER_ENTRY = /functions[\\/]workers[\\/]([^\\/]+)\.ts$/;
+
+function loadDefinitions() {
+  const { require: requireTs } = require('tsx/cjs/api');
+  return requireTs('../sinks/catalog.ts', module.filename).SINK_DEFINITIONS;
+}
 
 function entryPointsOf(build) {
   const entryPoints = build.initialOptions.entryPoints ?? [];
@@ -22,16 +29,29 @@ function syncSinksOf(serverless) {
   return value.split(',').map((sink) => sink.trim());
 }
 
-/** Marks the clients of sinks the ingest function never writes to as external for its build. */
-function leaveOutClients(syncSinks) {
-  const packages = Object.entries(CLIENT_PACKAGES)
-    .filter(([sink]) => !syncSinks.includes(sink))
-    .flatMap(([, names]) => names);
+/** The sinks a function's bundle writes to: a worker its own, the ingest function the sync sinks. */
+function sinksWrittenBy(entries, syncSinks) {
+  const written = new Set();
+  for (const entry of entries) {
+    const worker = WORKER_ENTRY.exec(entry);
+    if (worker) written.add(worker[1]);
+    else if (entry.endsWith(INGEST_ENTRY)) syncSinks.forEach((sink) => written.add(sink));
+    else return undefined; // an entry we know nothing about keeps every client
+  }
+  return written;
+}
+
+/** Marks the client packages of sinks a function never writes to as external for its build. */
+function leaveOutClients(syncSinks, definitions = loadDefinitions()) {
   return {
     name: 'eventgate-leave-out-clients',
     setup(build) {
-      if (packages.length === 0 || !entryPointsOf(build).some((entry) => entry.endsWith(INGEST_ENTRY)))
-        return;
+      const written = sinksWrittenBy(entryPointsOf(build), syncSinks);
+      if (written === undefined) return;
+      const packages = definitions
+        .filter((definition) => !written.has(definition.name))
+        .flatMap((definition) => definition.clientPackages);
+      if (packages.length === 0) return;
       const escaped = packages.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
       const filter = new RegExp(`^(${escaped.join('|')})(/.*)?$`);
       build.onResolve({ filter }, (args) => ({ path: args.path, external: true }));

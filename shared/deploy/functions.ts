@@ -1,8 +1,7 @@
+import type { SinkDeployContribution } from '../sinks/definition';
 import type { SinkName } from '../sinks/types';
 import { dlqUrlVariable, queueUrlVariable, type SinkQueueSettings } from '../queue/topology';
 import { getAtt, ref, type Json } from './cloudformation';
-import { archiveBucketName } from './archive';
-import { eventBusArn } from './iam';
 import {
   dlqLogicalId,
   functionName,
@@ -68,33 +67,15 @@ export function commonEnvironment(params: DeployParameters): Record<string, stri
   };
 }
 
-/**
- * What a sink needs to find its destination, under the names the config loader reads as overrides
- * of config.json; unset parameters leave the variable out.
- */
-export function sinkEnvironment(sink: SinkName, params: DeployParameters): Record<string, Json> {
-  switch (sink) {
-    case 'kafka':
-      return params.kafkaBrokers === undefined ? {} : { KAFKA_BOOTSTRAP_SERVER: params.kafkaBrokers };
-    case 'eventbridge':
-      return { EVENT_BUS_ARN: eventBusArn(params) };
-    case 'postgres':
-      if (params.postgresSecretName === undefined) return {};
-      return {
-        POSTGRES_SECRET_NAME: params.postgresSecretName,
-        POSTGRES_SECRET_REGION: params.postgresSecretRegion ?? ref('AWS::Region'),
-      };
-    case 's3':
-      return { ARCHIVE_BUCKET: archiveBucketName(params), ARCHIVE_PREFIX: params.archivePrefix };
-  }
-}
-
-function ingestEnvironment(params: DeployParameters): Record<string, Json> {
+function ingestEnvironment(
+  params: DeployParameters,
+  contributions: ReadonlyMap<SinkName, SinkDeployContribution>,
+): Record<string, Json> {
   const environment: Record<string, Json> = {};
   for (const sink of params.sinks) {
     environment[queueUrlVariable(sink)] = ref(queueLogicalId(sink));
     environment[dlqUrlVariable(sink)] = ref(dlqLogicalId(sink));
-    Object.assign(environment, sinkEnvironment(sink, params));
+    Object.assign(environment, contributions.get(sink)?.environment);
   }
   return environment;
 }
@@ -103,7 +84,10 @@ function tracing(params: DeployParameters): { tracing?: 'Active' } {
   return params.tracing ? { tracing: 'Active' } : {};
 }
 
-export function ingestFunction(params: DeployParameters): ServerlessFunction {
+export function ingestFunction(
+  params: DeployParameters,
+  contributions: ReadonlyMap<SinkName, SinkDeployContribution>,
+): ServerlessFunction {
   return {
     handler: 'functions/ingest.handler',
     name: functionName(params.service, params.stage, INGEST_FUNCTION_KEY),
@@ -111,14 +95,18 @@ export function ingestFunction(params: DeployParameters): ServerlessFunction {
     role: roleLogicalId(INGEST_FUNCTION_KEY),
     timeout: params.ingestTimeoutSeconds,
     memorySize: params.memorySize,
-    environment: ingestEnvironment(params),
+    environment: ingestEnvironment(params, contributions),
     events: [...INGEST_ROUTES.map(([method, path]) => ({ httpApi: { method, path } })), { httpApi: '*' }],
     package: { patterns: SWAGGER_UI_FILES },
     ...tracing(params),
   };
 }
 
-export function workerFunction(settings: SinkQueueSettings, params: DeployParameters): ServerlessFunction {
+export function workerFunction(
+  settings: SinkQueueSettings,
+  contribution: SinkDeployContribution,
+  params: DeployParameters,
+): ServerlessFunction {
   const { sink } = settings;
   const key = workerFunctionKey(sink);
   return {
@@ -129,7 +117,7 @@ export function workerFunction(settings: SinkQueueSettings, params: DeployParame
     timeout: settings.workerTimeoutSeconds,
     memorySize: params.memorySize,
     // Its own queue's URL: the worker shortens the visibility timeout of failed messages (back-off).
-    environment: { [queueUrlVariable(sink)]: ref(queueLogicalId(sink)), ...sinkEnvironment(sink, params) },
+    environment: { [queueUrlVariable(sink)]: ref(queueLogicalId(sink)), ...contribution.environment },
     events: [
       {
         sqs: {

@@ -1,6 +1,7 @@
+import type { SinkDeployContribution } from '../sinks/definition';
 import type { SinkName } from '../sinks/types';
-import { arnPrefix, getAtt, isArn, sub, type CfnResource, type Json } from './cloudformation';
-import { ARCHIVE_BUCKET_LOGICAL_ID, queueLogicalId } from './names';
+import { arnPrefix, getAtt, sub, type CfnResource, type Json } from './cloudformation';
+import { queueLogicalId } from './names';
 import type { DeployParameters } from './parameters';
 
 /**
@@ -66,7 +67,10 @@ export function functionRole(
  * SendMessage also authorises SendMessageBatch; GetQueueAttributes is what /health probes a queue
  * with. Sinks listed in `syncSinks` are written directly by sync topics and get their sink's grant.
  */
-export function ingestStatements(params: DeployParameters): PolicyStatement[] {
+export function ingestStatements(
+  params: DeployParameters,
+  contributions: ReadonlyMap<SinkName, SinkDeployContribution>,
+): PolicyStatement[] {
   const statements: PolicyStatement[] = [
     {
       Sid: 'EnqueueToSinkQueues',
@@ -85,7 +89,10 @@ export function ingestStatements(params: DeployParameters): PolicyStatement[] {
   }
   for (const sink of params.syncSinks) {
     statements.push(
-      ...sinkStatements(sink, params).map((statement) => ({ ...statement, Sid: `Sync${statement.Sid}` })),
+      ...sinkStatements(sink, contributions).map((statement) => ({
+        ...statement,
+        Sid: `Sync${statement.Sid}`,
+      })),
     );
   }
   return statements;
@@ -106,88 +113,13 @@ function consumeOwnQueue(sink: SinkName): PolicyStatement {
   };
 }
 
-export function eventBusArn(params: DeployParameters): Json {
-  return isArn(params.eventBus) ? params.eventBus : sub(`${arnPrefix('events')}event-bus/${params.eventBus}`);
+function sinkStatements(
+  sink: SinkName,
+  contributions: ReadonlyMap<SinkName, SinkDeployContribution>,
+): PolicyStatement[] {
+  return contributions.get(sink)?.statements ?? [];
 }
 
-/** Keys the s3 worker may write: the archive prefix of the given or the stack's own bucket. */
-export function archiveObjectsArn(params: DeployParameters): Json {
-  if (params.archiveBucket !== undefined) {
-    return sub(`arn:\${AWS::Partition}:s3:::${params.archiveBucket}/${params.archivePrefix}*`);
-  }
-  return { 'Fn::Join': ['', [getAtt(ARCHIVE_BUCKET_LOGICAL_ID, 'Arn'), `/${params.archivePrefix}*`]] };
-}
-
-/** A secret's ARN ends in `-` and six random characters that its name does not carry. */
-export function postgresSecretArn(params: DeployParameters): Json | undefined {
-  const name = params.postgresSecretName;
-  if (name === undefined) return undefined;
-  if (isArn(name)) return name;
-  return sub(`${arnPrefix('secretsmanager', params.postgresSecretRegion)}secret:${name}-??????`);
-}
-
-/** cluster/<name>/<uuid> → topic/<name>/<uuid>/* : the cluster's topics, and nothing else's. */
-function mskTopicsArn(clusterArn: string): string {
-  return `${clusterArn.replace(':cluster/', ':topic/')}/*`;
-}
-
-function sinkStatements(sink: SinkName, params: DeployParameters): PolicyStatement[] {
-  switch (sink) {
-    case 'eventbridge':
-      return [
-        { Sid: 'PutEvents', Effect: 'Allow', Action: ['events:PutEvents'], Resource: [eventBusArn(params)] },
-      ];
-    case 's3':
-      return [
-        {
-          Sid: 'WriteArchive',
-          Effect: 'Allow',
-          Action: ['s3:PutObject'],
-          Resource: [archiveObjectsArn(params)],
-        },
-      ];
-    case 'postgres': {
-      const secretArn = postgresSecretArn(params);
-      if (secretArn === undefined) return [];
-      const statements: PolicyStatement[] = [
-        {
-          Sid: 'ReadDatabaseSecret',
-          Effect: 'Allow',
-          Action: ['secretsmanager:GetSecretValue'],
-          Resource: [secretArn],
-        },
-      ];
-      if (params.postgresSecretKmsKeyArn !== undefined) {
-        statements.push({
-          Sid: 'DecryptDatabaseSecret',
-          Effect: 'Allow',
-          Action: ['kms:Decrypt'],
-          Resource: [params.postgresSecretKmsKeyArn],
-        });
-      }
-      return statements;
-    }
-    case 'kafka': {
-      const clusterArn = params.mskClusterArn;
-      if (clusterArn === undefined) return [];
-      return [
-        {
-          Sid: 'ConnectToCluster',
-          Effect: 'Allow',
-          Action: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
-          Resource: [clusterArn],
-        },
-        {
-          Sid: 'WriteTopics',
-          Effect: 'Allow',
-          Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
-          Resource: [mskTopicsArn(clusterArn)],
-        },
-      ];
-    }
-  }
-}
-
-export function workerStatements(sink: SinkName, params: DeployParameters): PolicyStatement[] {
-  return [consumeOwnQueue(sink), ...sinkStatements(sink, params)];
+export function workerStatements(sink: SinkName, contribution: SinkDeployContribution): PolicyStatement[] {
+  return [consumeOwnQueue(sink), ...contribution.statements];
 }

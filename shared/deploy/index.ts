@@ -1,8 +1,11 @@
 import { sinkQueueSettings, type SinkQueueSettings } from '../queue/topology';
+import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
+import type { SinkDashboardWidget, SinkDeployContribution } from '../sinks/definition';
+import type { SinkName } from '../sinks/types';
 import type { CfnOutput, CfnResources, Json } from './cloudformation';
 import { sinkAlarms } from './alarms';
-import { archiveBucketResources } from './archive';
 import { dashboard, dashboardName } from './dashboard';
+import { DeployParameterError } from './errors';
 import { commonEnvironment, ingestFunction, workerFunction, type ServerlessFunction } from './functions';
 import { functionRole, ingestStatements, workerStatements } from './iam';
 import {
@@ -15,7 +18,12 @@ import {
 import type { DeployParameters } from './parameters';
 import { queueOutputs, queueResources } from './queues';
 
-export { parseDeployParameters, parseSinkList, DeployParameterError } from './parameters';
+export {
+  parseDeployParameters,
+  parseSinkList,
+  deployParameterNames,
+  DeployParameterError,
+} from './parameters';
 export type { DeployParameters, RawParameters } from './parameters';
 export type { ServerlessFunction } from './functions';
 
@@ -37,22 +45,57 @@ export function enabledTopology(params: DeployParameters): SinkQueueSettings[] {
   return params.sinks.map(sinkQueueSettings);
 }
 
+/** What each enabled sink's definition adds, refused when the sink cannot be deployed as asked. */
+function sinkContributions(
+  params: DeployParameters,
+  catalog: SinkCatalog,
+): Map<SinkName, SinkDeployContribution> {
+  const contributions = new Map<SinkName, SinkDeployContribution>();
+  for (const sink of params.sinks) {
+    const contribution = catalog.get(sink).deploy.contribute({
+      params,
+      parameter: (name) => params.sinkParameters[name],
+    });
+    for (const { parameter, reason } of contribution.requiredParameters ?? []) {
+      if (params.sinkParameters[parameter] === undefined) {
+        throw new DeployParameterError(`the ${sink} sink needs param "${parameter}": ${reason}`);
+      }
+    }
+    if (contribution.vpcAccess) {
+      // The functions run outside any VPC today; deploying such a sink would leave it unreachable.
+      throw new DeployParameterError(
+        `the ${sink} sink needs VPC access, which this deployment does not set up`,
+      );
+    }
+    contributions.set(sink, contribution);
+  }
+  return contributions;
+}
+
 /**
- * Builds everything that depends on the enabled sinks from the queue topology: one place decides
- * what a sink gets, so switching a sink off removes its queue, worker, role, alarms and widgets.
+ * Builds everything that depends on the enabled sinks from the queue topology and the sinks'
+ * definitions: one place decides what a sink gets, so switching a sink off removes its queue,
+ * worker, role, alarms, widgets and whatever its definition contributes.
  */
-export function buildDeployment(params: DeployParameters): Deployment {
+export function buildDeployment(params: DeployParameters, catalog: SinkCatalog = sinkCatalog): Deployment {
   const settings = enabledTopology(params);
-  const ingest = ingestFunction(params);
+  const contributions = sinkContributions(params, catalog);
+  const ingest = ingestFunction(params, contributions);
   const functions: Record<string, ServerlessFunction> = { [INGEST_FUNCTION_KEY]: ingest };
   const resources: CfnResources = {
-    [roleLogicalId(INGEST_FUNCTION_KEY)]: functionRole(ingest.name, ingestStatements(params), params),
+    [roleLogicalId(INGEST_FUNCTION_KEY)]: functionRole(
+      ingest.name,
+      ingestStatements(params, contributions),
+      params,
+    ),
   };
   let outputs: Record<string, CfnOutput> = {};
+  const widgets = new Map<SinkName, readonly SinkDashboardWidget[]>();
 
   for (const sinkSettings of settings) {
     const { sink } = sinkSettings;
-    const worker = workerFunction(sinkSettings, params);
+    const contribution = contributions.get(sink) as SinkDeployContribution;
+    const worker = workerFunction(sinkSettings, contribution, params);
     functions[workerFunctionKey(sink)] = worker;
     Object.assign(
       resources,
@@ -60,18 +103,19 @@ export function buildDeployment(params: DeployParameters): Deployment {
       {
         [roleLogicalId(workerFunctionKey(sink))]: functionRole(
           worker.name,
-          workerStatements(sink, params),
+          workerStatements(sink, contribution),
           params,
         ),
       },
       sinkAlarms(sinkSettings, params),
+      contribution.alarms,
     );
     outputs = { ...outputs, ...queueOutputs(sinkSettings) };
+    widgets.set(sink, contribution.widgets ?? []);
   }
 
-  Object.assign(resources, archiveBucketResources(params), {
-    [DASHBOARD_LOGICAL_ID]: dashboard(settings, params),
-  });
+  for (const contribution of contributions.values()) Object.assign(resources, contribution.resources);
+  resources[DASHBOARD_LOGICAL_ID] = dashboard(settings, params, widgets);
   outputs.DashboardName = { Description: 'CloudWatch dashboard of this stage', Value: dashboardName(params) };
 
   return {

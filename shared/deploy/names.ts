@@ -46,7 +46,6 @@ export function dlqAlarmLogicalId(sink: SinkName): string {
 }
 
 export const DASHBOARD_LOGICAL_ID = 'Dashboard';
-export const ARCHIVE_BUCKET_LOGICAL_ID = 'ArchiveBucket';
 /** Created by Serverless for the `httpApi` events. */
 export const HTTP_API_LOGICAL_ID = 'HttpApi';
 export const HTTP_API_STAGE_LOGICAL_ID = 'HttpApiStage';

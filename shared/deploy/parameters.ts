@@ -1,5 +1,10 @@
-import { isSinkName, SINK_NAMES, type SinkName } from '../sinks/types';
+import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
+import type { SinkName } from '../sinks/types';
 import { SERVICE_NAME } from '../queue/topology';
+import { DeployParameterError } from './errors';
+import { arnOf, bucketName, normalizePrefix } from './parameter-rules';
+
+export { DeployParameterError };
 
 /**
  * Everything a deployment can be tuned with. Each field comes from a `--param="name=value"` of the
@@ -30,22 +35,8 @@ export interface DeployParameters {
   /** Bucket holding access map, schemas or keys referenced as `s3://` in config.json. */
   configBucket?: string;
   configPrefix: string;
-  /** Bus name or ARN for the eventbridge sink; the account's default bus when unset. */
-  eventBus: string;
-  kafkaBrokers?: string;
-  /** MSK cluster ARN, when the kafka worker authenticates with IAM. */
-  mskClusterArn?: string;
-  postgresSecretName?: string;
-  postgresSecretRegion?: string;
-  /** Customer-managed KMS key that encrypts the Postgres secret, if not the AWS-managed one. */
-  postgresSecretKmsKeyArn?: string;
-  /** Existing bucket for the s3 archive sink; the stack creates one when unset. */
-  archiveBucket?: string;
-  archivePrefix: string;
-}
-
-export class DeployParameterError extends Error {
-  override readonly name = 'DeployParameterError';
+  /** Each sink's own parameters (see `deploy.parameters` of its definition), checked by their rules. */
+  sinkParameters: Readonly<Record<string, string | undefined>>;
 }
 
 /** Raw `--param` values as Serverless resolves them; numbers and booleans may arrive as strings. */
@@ -77,33 +68,25 @@ function flag(raw: RawParameters, name: string): boolean {
   throw new DeployParameterError(`param "${name}" must be true or false, got "${value}"`);
 }
 
-function arn(raw: RawParameters, name: string, service: string): string | undefined {
-  const value = text(raw, name);
-  if (value !== undefined && !value.startsWith(`arn:aws`)) {
-    throw new DeployParameterError(`param "${name}" must be an ${service} ARN, got "${value}"`);
-  }
-  return value;
-}
-
 /** `"postgres, s3"` → `['postgres', 's3']`, in the canonical sink order, duplicates dropped. */
-export function parseSinkList(value: string | undefined): SinkName[] {
-  const requested = (value ?? SINK_NAMES.join(','))
+export function parseSinkList(value: string | undefined, catalog: SinkCatalog = sinkCatalog): SinkName[] {
+  const requested = (value ?? catalog.names.join(','))
     .split(',')
     .map((name) => name.trim().toLowerCase())
     .filter((name) => name !== '');
-  const unknown = requested.filter((name) => !isSinkName(name));
+  const unknown = requested.filter((name) => !catalog.has(name));
   if (unknown.length > 0) {
     throw new DeployParameterError(
-      `param "sinks" names unknown sinks: ${unknown.join(', ')} (known: ${SINK_NAMES.join(', ')})`,
+      `param "sinks" names unknown sinks: ${unknown.join(', ')} (known: ${catalog.names.join(', ')})`,
     );
   }
   if (requested.length === 0) throw new DeployParameterError('param "sinks" must name at least one sink');
-  return SINK_NAMES.filter((sink) => requested.includes(sink));
+  return catalog.inOrder(requested);
 }
 
-function parseSyncSinks(value: string | undefined, enabled: SinkName[]): SinkName[] {
+function parseSyncSinks(value: string | undefined, enabled: SinkName[], catalog: SinkCatalog): SinkName[] {
   if (value === undefined || value.toLowerCase() === 'none') return [];
-  const sinks = parseSinkList(value);
+  const sinks = parseSinkList(value, catalog);
   for (const sink of sinks) {
     if (!enabled.includes(sink))
       throw new DeployParameterError(`param "syncSinks": ${sink} is not in "sinks"`);
@@ -116,9 +99,50 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-const MSK_CLUSTER_ARN = /^arn:aws[\w-]*:kafka:[\w-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
+/** The parameters every deployment reads, whatever its sinks; each sink declares its own besides. */
+export const COMMON_PARAMETER_NAMES = [
+  'sinks',
+  'syncSinks',
+  'logRetentionDays',
+  'logLevel',
+  'tracing',
+  'memorySize',
+  'ingestTimeoutSeconds',
+  'apiThrottleBurst',
+  'apiThrottleRate',
+  'alarmTopicArn',
+  'oldestMessageAgeAlarmSeconds',
+  'configBucket',
+  'configPrefix',
+] as const;
 
-export function parseDeployParameters(raw: RawParameters, stage: string): DeployParameters {
+/** Every `--param` a deployment reads: the common ones, then each sink's own. */
+export function deployParameterNames(catalog: SinkCatalog = sinkCatalog): string[] {
+  return [
+    ...COMMON_PARAMETER_NAMES,
+    ...catalog.definitions.flatMap((definition) => Object.keys(definition.deploy.parameters)),
+  ];
+}
+
+/** Every sink's parameters through their rules, deployed or not, so a typo fails whatever the sinks. */
+function parseSinkParameters(raw: RawParameters, catalog: SinkCatalog): Record<string, string | undefined> {
+  const parsed: Record<string, string | undefined> = {};
+  for (const definition of catalog.definitions) {
+    for (const [name, rule] of Object.entries(definition.deploy.parameters)) {
+      if (name in parsed || (COMMON_PARAMETER_NAMES as readonly string[]).includes(name)) {
+        throw new DeployParameterError(`param "${name}" is declared twice (sink ${definition.name})`);
+      }
+      parsed[name] = rule(text(raw, name), name);
+    }
+  }
+  return parsed;
+}
+
+export function parseDeployParameters(
+  raw: RawParameters,
+  stage: string,
+  catalog: SinkCatalog = sinkCatalog,
+): DeployParameters {
   if (!/^[a-zA-Z0-9-]+$/.test(stage)) {
     throw new DeployParameterError(`stage must be letters, digits and dashes, got "${stage}"`);
   }
@@ -128,28 +152,14 @@ export function parseDeployParameters(raw: RawParameters, stage: string): Deploy
       `param "logRetentionDays" must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${logRetentionDays}`,
     );
   }
-  const mskClusterArn = arn(raw, 'mskClusterArn', 'MSK cluster');
-  if (mskClusterArn !== undefined && !MSK_CLUSTER_ARN.test(mskClusterArn)) {
-    throw new DeployParameterError(
-      `param "mskClusterArn" must look like arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>`,
-    );
-  }
-  const configBucket = text(raw, 'configBucket');
-  const archiveBucket = text(raw, 'archiveBucket');
-  for (const [name, bucket] of [
-    ['configBucket', configBucket],
-    ['archiveBucket', archiveBucket],
-  ] as const) {
-    if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-      throw new DeployParameterError(`param "${name}" must be a bucket name (not an ARN or s3:// URL)`);
-    }
-  }
-  const sinks = parseSinkList(text(raw, 'sinks'));
+  const sinkParameters = parseSinkParameters(raw, catalog);
+  const configBucket = bucketName(text(raw, 'configBucket'), 'configBucket');
+  const sinks = parseSinkList(text(raw, 'sinks'), catalog);
   return {
     service: text(raw, 'service') ?? SERVICE_NAME,
     stage,
     sinks,
-    syncSinks: parseSyncSinks(text(raw, 'syncSinks'), sinks),
+    syncSinks: parseSyncSinks(text(raw, 'syncSinks'), sinks, catalog),
     logRetentionDays,
     logLevel: (text(raw, 'logLevel') ?? 'INFO').toUpperCase(),
     tracing: flag(raw, 'tracing'),
@@ -157,24 +167,10 @@ export function parseDeployParameters(raw: RawParameters, stage: string): Deploy
     ingestTimeoutSeconds: integer(raw, 'ingestTimeoutSeconds', 29, 1, 29),
     apiThrottleBurst: integer(raw, 'apiThrottleBurst', 200, 1, 1_000_000),
     apiThrottleRate: integer(raw, 'apiThrottleRate', 100, 1, 1_000_000),
-    alarmTopicArn: arn(raw, 'alarmTopicArn', 'SNS topic'),
+    alarmTopicArn: arnOf('SNS topic')(text(raw, 'alarmTopicArn'), 'alarmTopicArn'),
     oldestMessageAgeAlarmSeconds: integer(raw, 'oldestMessageAgeAlarmSeconds', 300, 60, 1_209_600),
     configBucket,
     configPrefix: normalizePrefix(text(raw, 'configPrefix')),
-    eventBus: text(raw, 'eventBus') ?? 'default',
-    kafkaBrokers: text(raw, 'kafkaBrokers'),
-    mskClusterArn,
-    postgresSecretName: text(raw, 'postgresSecretName'),
-    postgresSecretRegion: text(raw, 'postgresSecretRegion'),
-    postgresSecretKmsKeyArn: arn(raw, 'postgresSecretKmsKeyArn', 'KMS key'),
-    archiveBucket,
-    archivePrefix: normalizePrefix(text(raw, 'archivePrefix') ?? 'events/'),
+    sinkParameters,
   };
-}
-
-/** A key prefix without a leading slash; `''` means the whole bucket. */
-function normalizePrefix(prefix: string | undefined): string {
-  if (prefix === undefined) return '';
-  const stripped = prefix.replace(/^\/+/, '');
-  return stripped === '' || stripped.endsWith('/') ? stripped : `${stripped}/`;
 }

@@ -2,31 +2,6 @@
 // `${file(./shared/deploy/serverless.js):<property>}` variable that Serverless resolves by calling it
 // with its variable resolver, once the stage and the `--param` values are known.
 
-/** Every parameter the builders read; serverless.yml gives each a default under `params.default`. */
-const PARAMETER_NAMES = [
-  'sinks',
-  'syncSinks',
-  'logRetentionDays',
-  'logLevel',
-  'tracing',
-  'memorySize',
-  'ingestTimeoutSeconds',
-  'apiThrottleBurst',
-  'apiThrottleRate',
-  'alarmTopicArn',
-  'oldestMessageAgeAlarmSeconds',
-  'configBucket',
-  'configPrefix',
-  'eventBus',
-  'kafkaBrokers',
-  'mskClusterArn',
-  'postgresSecretName',
-  'postgresSecretRegion',
-  'postgresSecretKmsKeyArn',
-  'archiveBucket',
-  'archivePrefix',
-];
-
 /**
  * The variable sources for serverless.yml. `loadBuilders` returns shared/deploy/index.ts; it is a
  * parameter so tests can load it through their own TypeScript transform.
@@ -37,9 +12,10 @@ function createBridge(loadBuilders) {
   async function build({ resolveVariable }) {
     // Serverless calls every property separately; they must all see one and the same deployment.
     deployment ??= (async () => {
-      const { buildDeployment, parseDeployParameters } = loadBuilders();
+      const { buildDeployment, parseDeployParameters, deployParameterNames } = loadBuilders();
       const raw = { service: await resolveVariable('self:service') };
-      for (const name of PARAMETER_NAMES) {
+      // The common parameters and each sink's own; serverless.yml gives each a default.
+      for (const name of deployParameterNames()) {
         // An empty default comes back as null or ''; both mean "not set".
         raw[name] = await resolveVariable(`param:${name}, null`);
       }
@@ -68,4 +44,4 @@ function loadWithTsx() {
   return requireTs('./index.ts', module.filename);
 }
 
-module.exports = { PARAMETER_NAMES, createBridge, ...createBridge(loadWithTsx) };
+module.exports = { createBridge, ...createBridge(loadWithTsx) };

@@ -8,6 +8,7 @@ import { DEFAULTS, type GatewayConfig } from '../config/settings';
 import { readJson, resolveLocation } from '../config/source';
 import { ConfigError } from '../config/errors';
 import { logger } from '../observability/logger';
+import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { loadTopicRegistry, type TopicRegistry } from '../topics/registry';
 
@@ -29,6 +30,8 @@ export interface GatewayStateOptions {
   confDir: string;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /** The sinks configuration may name; default every sink EventGate has. */
+  catalog?: SinkCatalog;
 }
 
 async function loadAccessMap(config: GatewayConfig, confDir: string): Promise<AccessMap> {
@@ -56,10 +59,12 @@ export class GatewayStateLoader {
   private verifier?: { settings: string; verifier: TokenVerifier };
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => number;
+  private readonly catalog: SinkCatalog;
 
   constructor(private readonly options: GatewayStateOptions) {
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
+    this.catalog = options.catalog ?? sinkCatalog;
   }
 
   async current(): Promise<GatewayState> {
@@ -100,8 +105,8 @@ export class GatewayStateLoader {
 
   private async build(): Promise<GatewayState> {
     const { confDir } = this.options;
-    const config = await loadConfig(confDir, this.env);
-    const sinks = availableSinks(config, this.env);
+    const config = await loadConfig(confDir, this.env, this.catalog);
+    const sinks = availableSinks(config, this.env, this.catalog);
     const [legacyKeys, access, apiSpec] = await Promise.all([
       loadLegacyTopicKeys(config, confDir),
       loadAccessMap(config, confDir),
@@ -112,7 +117,8 @@ export class GatewayStateLoader {
       confDir,
       availableSinks: sinks,
       legacyKeys,
-      syncCapable: syncCapableSinks(this.env),
+      syncCapable: syncCapableSinks(this.env, this.catalog),
+      catalog: this.catalog,
     });
     const verifier = this.verifierFor(config);
     return {

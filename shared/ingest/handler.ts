@@ -5,7 +5,8 @@ import { GatewayStateLoader } from '../gateway/state';
 import { QueuePublisher } from '../queue/publisher';
 import { queueUrlVariable } from '../queue/topology';
 import { SinkRegistry } from '../sinks/registry';
-import { SINK_NAMES, type SinkName } from '../sinks/types';
+import { SINK_NAMES } from '../sinks/catalog';
+import type { SinkName } from '../sinks/types';
 import { createIngestApp, type IngestApp } from './app';
 
 export interface IngestHandlerOptions {

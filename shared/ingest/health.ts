@@ -3,7 +3,8 @@ import type { GatewayState } from '../gateway/state';
 import { json, type HttpResponse } from '../http/response';
 import type { SinkProvider } from '../delivery/sync';
 import { withTimeout } from '../timeout';
-import { SINK_NAMES, type SinkName } from '../sinks/types';
+import { SINK_NAMES } from '../sinks/catalog';
+import type { SinkName } from '../sinks/types';
 
 export interface HealthDependencies {
   sqs: SQSClient;

@@ -8,6 +8,8 @@ import { GatewayStateLoader } from '../gateway/state';
 import { createIngestHandler } from '../ingest/handler';
 import { sinkQueueSettings, type SinkQueueSettings } from '../queue/topology';
 import { createWorkerHandler } from '../queue/worker';
+import { postgresSink } from '../sinks/postgres';
+import type { PostgresConfigKeys } from '../sinks/postgres/settings';
 import { SinkRegistry } from '../sinks/registry';
 import type { Sink, SinkName } from '../sinks/types';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
@@ -50,7 +52,7 @@ export interface LocalRuntimeInfo {
   region: string;
   sqsEndpoint: string;
   databaseUrl: string | null;
-  queues: Partial<Record<SinkName, { queueUrl: string; dlqUrl: string }>>;
+  queues: Record<SinkName, { queueUrl: string; dlqUrl: string }>;
 }
 
 export interface LocalRuntime extends LocalRuntimeInfo {
@@ -95,7 +97,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       env.TOKEN_PUBLIC_KEYS_URL = await writePublicJwks(stateDir, signingKey);
 
     // The embedded database and the SQS server take seconds each to start: start them together.
-    const needsDatabase = !env.DATABASE_URL && !baseConfig.postgres?.url && !env.POSTGRES_SECRET_NAME;
+    const needsDatabase = !postgresSink.isConfigured(baseConfig, env);
     const [databaseResult, sqsResult] = await Promise.allSettled([
       needsDatabase
         ? startEmbeddedPostgres({
@@ -146,7 +148,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // statement at a time on a session all its connections share: one connection, and no named
     // statements (a replacement connection would prepare the same names again).
     const workerConfig = database
-      ? { ...baseConfig, postgres: { ...baseConfig.postgres, pool_max: 1, prepared_statements: false } }
+      ? {
+          ...baseConfig,
+          postgres: {
+            ...(baseConfig as PostgresConfigKeys).postgres,
+            pool_max: 1,
+            prepared_statements: false,
+          },
+        }
       : baseConfig;
     const registry = new SinkRegistry(workerConfig, env);
     stops.push(() => registry.closeAll());

@@ -1,5 +1,5 @@
 import topologyFile from './topology.json';
-import { SINK_NAMES, type SinkName } from '../sinks/types';
+import type { SinkName } from '../sinks/types';
 
 /**
  * One sink's queue, DLQ and worker settings. The same numbers create the local queues and the
@@ -27,7 +27,8 @@ type Overrides = Partial<Omit<SinkQueueSettings, 'sink' | 'visibilityTimeoutSeco
 const file = topologyFile as {
   service: string;
   defaults: Required<Overrides>;
-  sinks: Record<SinkName, Overrides>;
+  /** Per-sink changes to the defaults; a sink with none needs no entry. */
+  sinks: Partial<Record<SinkName, Overrides>>;
 };
 
 export const SERVICE_NAME = file.service;
@@ -35,10 +36,6 @@ export const SERVICE_NAME = file.service;
 export function sinkQueueSettings(sink: SinkName): SinkQueueSettings {
   const merged = { ...file.defaults, ...file.sinks[sink] };
   return { sink, ...merged, visibilityTimeoutSeconds: 6 * merged.workerTimeoutSeconds };
-}
-
-export function topology(): SinkQueueSettings[] {
-  return SINK_NAMES.map(sinkQueueSettings);
 }
 
 export function queueName(sink: SinkName, stage: string, service = SERVICE_NAME): string {

@@ -1,60 +1,25 @@
 import type { GatewayConfig } from '../config/settings';
-import { ConfigError } from '../config/errors';
+import { sinkCatalog, type SinkCatalog } from './catalog';
 import type { Sink, SinkName } from './types';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 /**
- * Builds a sink from config. Each sink module is required only when its sink is first used, so a
- * function that never writes to Kafka or Postgres never loads their clients. (`require` rather than
- * `import()`, which would bypass the CommonJS loader hook the CLI runs under.)
+ * Lazily created sinks, one instance per name, reused across invocations. Each definition loads
+ * its client library only when its sink is first built, so a function that never writes to Kafka
+ * or Postgres never loads their clients.
  */
-async function createSink(name: SinkName, config: GatewayConfig, env: NodeJS.ProcessEnv): Promise<Sink> {
-  switch (name) {
-    case 'kafka': {
-      const { KafkaSink, kafkaSinkOptionsFromConfig } = require('./kafka') as typeof import('./kafka');
-      const options = kafkaSinkOptionsFromConfig(config);
-      if (!options) throw new ConfigError('the kafka sink is not configured (kafka_bootstrap_server)');
-      return new KafkaSink(options);
-    }
-    case 'eventbridge': {
-      const { EventBridgeSink, eventBridgeSinkOptionsFromConfig } =
-        require('./eventbridge') as typeof import('./eventbridge');
-      const options = eventBridgeSinkOptionsFromConfig(config);
-      if (!options) throw new ConfigError('the eventbridge sink is not configured (event_bus_arn)');
-      return new EventBridgeSink(options);
-    }
-    case 'postgres': {
-      const { PostgresSink, postgresSinkOptionsFromConfig } =
-        require('./postgres') as typeof import('./postgres');
-      const options = await postgresSinkOptionsFromConfig(config, env);
-      if (!options)
-        throw new ConfigError('the postgres sink is not configured (DATABASE_URL, postgres.url or secret)');
-      return new PostgresSink(options);
-    }
-    case 's3': {
-      const { S3ArchiveSink, s3ArchiveSinkOptionsFromConfig } = require('./s3') as typeof import('./s3');
-      const options = s3ArchiveSinkOptionsFromConfig(config);
-      if (!options) throw new ConfigError('the s3 sink is not configured (s3_archive.bucket)');
-      return new S3ArchiveSink(options);
-    }
-  }
-}
-
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-/** Lazily created sinks, one instance per name, reused across invocations. */
 export class SinkRegistry {
   private readonly created = new Map<SinkName, Promise<Sink>>();
 
   constructor(
     private readonly config: GatewayConfig,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly catalog: SinkCatalog = sinkCatalog,
   ) {}
 
   get(name: SinkName): Promise<Sink> {
     let sink = this.created.get(name);
     if (!sink) {
-      sink = createSink(name, this.config, this.env);
+      sink = Promise.resolve().then(() => this.catalog.get(name).create(this.config, this.env));
       // A failed construction (bad config, unreachable secret) is retried on the next use.
       sink.catch(() => this.created.delete(name));
       this.created.set(name, sink);

@@ -1,11 +1,7 @@
 import type { Envelope } from '../envelope';
 
-export const SINK_NAMES = ['kafka', 'eventbridge', 'postgres', 's3'] as const;
-export type SinkName = (typeof SINK_NAMES)[number];
-
-export function isSinkName(value: string): value is SinkName {
-  return (SINK_NAMES as readonly string[]).includes(value);
-}
+/** A sink's name as config.json, the queues and the deployment spell it (see ./catalog.ts). */
+export type SinkName = string;
 
 /** Why one event did not reach a sink. `retryable: false` marks poison events that no retry will fix. */
 export class SinkError extends Error {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { GatewayConfig, TopicMode } from '../config/settings';
 import { configS3, isS3Uri, parseS3Uri, readJson, resolveLocation } from '../config/source';
 import { ConfigError } from '../config/errors';
-import { isSinkName, type SinkName } from '../sinks/types';
+import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
+import type { SinkName } from '../sinks/types';
 import { compileSchema, type EventValidator } from '../validation/validator';
 
 /** A registered topic: everything the request path needs, prepared once at load. */
@@ -67,6 +68,8 @@ export interface RegistryInputs {
   legacyKeys: Record<string, string>;
   /** Sinks a sync topic may write to from this process. */
   syncCapable?: SinkName[] | 'any';
+  /** The sinks a topic may name. */
+  catalog?: SinkCatalog;
 }
 
 /**
@@ -96,7 +99,7 @@ export async function loadTopicRegistry(inputs: RegistryInputs): Promise<TopicRe
       throw new ConfigError(`topic "${name}" has no sink to deliver to: configure at least one sink`);
     }
     for (const sink of sinks) {
-      if (!isSinkName(sink))
+      if (!(inputs.catalog ?? sinkCatalog).has(sink))
         throw new ConfigError(`config.json: topic "${name}" names unknown sink "${String(sink)}"`);
     }
     const mode = own.mode ?? 'async';

@@ -4,7 +4,7 @@ import { createEnvelope, type Envelope } from '../../../shared/envelope';
 import { startLocalRuntime, type LocalRuntime } from '../../../shared/local/runtime';
 import { QueuePublisher } from '../../../shared/queue/publisher';
 import { createWorkerHandler } from '../../../shared/queue/worker';
-import { PostgresSink } from '../../../shared/sinks/postgres';
+import { PostgresSink } from '../../../shared/sinks/postgres/sink';
 import { createTestConf, type TestConf } from '../../helpers/gateway';
 import { fauxqsSqsClient, startFauxqs, type FauxqsHandle } from '../../peers/fauxqs';
 import {

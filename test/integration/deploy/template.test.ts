@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { dlqName, queueName, queueUrlVariable, sinkQueueSettings } from '../../../shared/queue/topology';
-import { SINK_NAMES, type SinkName } from '../../../shared/sinks/types';
+import { SINK_NAMES } from '../../../shared/sinks/catalog';
+import type { SinkName } from '../../../shared/sinks/types';
 import { clientsIn, templateEnvironment, unpackBundle } from './bundle';
 import { packageService, type PackagedService, type Template } from './package-service';
 import {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createEnvelope, type Envelope } from '../../../shared/envelope';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../shared/local/embedded-postgres';
-import { PostgresSink } from '../../../shared/sinks/postgres';
+import { PostgresSink } from '../../../shared/sinks/postgres/sink';
 
 // PGlite compiles its WebAssembly module and initialises a cluster on every start.
 jest.setTimeout(120_000);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEnvelope, type Envelope } from '../../../shared/envelope';
-import { EventBridgeSink, type EventBridgeSinkOptions } from '../../../shared/sinks/eventbridge';
+import { EventBridgeSink, type EventBridgeSinkOptions } from '../../../shared/sinks/eventbridge/sink';
 import type { DeliveryOutcome } from '../../../shared/sinks/types';
 import {
   startEventBridgeServer,

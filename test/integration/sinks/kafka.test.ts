@@ -8,7 +8,7 @@ import {
   RECEIVED_AT_HEADER,
   TOPIC_HEADER,
   type KafkaSinkOptions,
-} from '../../../shared/sinks/kafka';
+} from '../../../shared/sinks/kafka/sink';
 import { startKafkaMock, type KafkaMockHandle } from '../../peers/kafka';
 import { unusedPort } from '../../peers/unused-port';
 

@@ -1,7 +1,11 @@
 import { Pool, type PoolConfig } from 'pg';
 import { createEnvelope, type Envelope } from '../../../shared/envelope';
-import { PostgresSink, type PostgresPool, type PostgresSinkOptions } from '../../../shared/sinks/postgres';
-import { MIGRATIONS_TABLE } from '../../../shared/sinks/postgres-migrations';
+import {
+  PostgresSink,
+  type PostgresPool,
+  type PostgresSinkOptions,
+} from '../../../shared/sinks/postgres/sink';
+import { MIGRATIONS_TABLE } from '../../../shared/sinks/postgres/migrations';
 import type { DeliveryOutcome } from '../../../shared/sinks/types';
 import {
   createTestDatabase,

@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createEnvelope, type Envelope } from '../../../shared/envelope';
-import { S3ArchiveSink, type S3ArchiveSinkOptions } from '../../../shared/sinks/s3';
+import { S3ArchiveSink, type S3ArchiveSinkOptions } from '../../../shared/sinks/s3/sink';
 import { fauxqsS3Client, startFauxqs, type FauxqsHandle } from '../../peers/fauxqs';
 
 function envelope(topic: string, payload: Record<string, unknown>, receivedAt: Date): Envelope {

@@ -31,9 +31,8 @@ describe('parseDeployParameters', () => {
       logRetentionDays: 30,
       tracing: false,
       oldestMessageAgeAlarmSeconds: 300,
-      eventBus: 'default',
-      archivePrefix: 'events/',
       configPrefix: '',
+      sinkParameters: { eventBus: 'default', archivePrefix: 'events/' },
     });
     expect(params.alarmTopicArn).toBeUndefined();
     expect(params.configBucket).toBeUndefined();
@@ -51,7 +50,7 @@ describe('parseDeployParameters', () => {
   test('normalises key prefixes to end in a slash without a leading one', () => {
     const params = parseDeployParameters({ configPrefix: '/gateway/conf', archivePrefix: 'archive/' }, 'dev');
     expect(params.configPrefix).toBe('gateway/conf/');
-    expect(params.archivePrefix).toBe('archive/');
+    expect(params.sinkParameters.archivePrefix).toBe('archive/');
   });
 
   test.each([

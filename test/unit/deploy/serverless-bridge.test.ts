@@ -10,7 +10,6 @@ interface Bridge {
 }
 
 interface BridgeModule {
-  PARAMETER_NAMES: string[];
   createBridge(loadBuilders: () => typeof builders): Bridge;
 }
 
@@ -43,7 +42,7 @@ describe('serverless.yml bridge', () => {
     });
     expect(Object.keys(functions)).toEqual(['ingest', 'kafkaWorker']);
     expect(functions.kafkaWorker).toMatchObject({ name: 'eventgate-qa-kafka-worker' });
-    for (const name of bridgeModule.PARAMETER_NAMES) expect(asked).toContain(`param:${name}, null`);
+    for (const name of builders.deployParameterNames()) expect(asked).toContain(`param:${name}, null`);
   });
 
   test('hands every property the same deployment', async () => {

@@ -6,7 +6,7 @@ import {
   chunkEntries,
   entrySize,
   eventBridgeSinkOptionsFromConfig,
-} from '../../../shared/sinks/eventbridge';
+} from '../../../shared/sinks/eventbridge/sink';
 
 describe('entrySize', () => {
   it('counts Source, DetailType, Detail and Resources in UTF-8 bytes, and 14 for Time', () => {

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { mskIamToken, presignQuery } from '../../../shared/sinks/kafka-msk-iam';
+import { mskIamToken, presignQuery } from '../../../shared/sinks/kafka/msk-iam';
 
 const EXAMPLE_CREDENTIALS = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',

@@ -4,14 +4,14 @@ import path from 'node:path';
 import { CompressionTypes, type Kafka, type KafkaConfig, type ProducerBatch } from 'kafkajs';
 import { createEnvelope, type Envelope } from '../../../shared/envelope';
 import { ConfigError } from '../../../shared/config/errors';
-import type { GatewayConfig } from '../../../shared/config/settings';
+import type { KafkaConfigKeys } from '../../../shared/sinks/kafka/settings';
 import {
   EVENT_ID_HEADER,
   KafkaSink,
   kafkaSinkOptionsFromConfig,
   type KafkaCompression,
   type KafkaSinkOptions,
-} from '../../../shared/sinks/kafka';
+} from '../../../shared/sinks/kafka/sink';
 
 function envelope(topic: string, payload: unknown, key: string | null = null): Envelope {
   return createEnvelope({ topic, payload, subject: 'tester', correlationId: 'corr-1', key });
@@ -199,7 +199,7 @@ describe('kafkaSinkOptionsFromConfig', () => {
   });
 
   it('splits the comma-separated bootstrap servers and maps the kafka block', () => {
-    const config: GatewayConfig = {
+    const config: KafkaConfigKeys = {
       kafka_bootstrap_server: 'b1:9092, b2:9092',
       kafka: {
         client_id: 'gw',

@@ -1,8 +1,8 @@
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { GatewayConfig } from '../../../shared/config/settings';
 import { ConfigError } from '../../../shared/config/errors';
-import { postgresSinkOptionsFromConfig } from '../../../shared/sinks/postgres';
-import type { SecretsReader } from '../../../shared/sinks/postgres-config';
+import { postgresSinkOptionsFromConfig } from '../../../shared/sinks/postgres/sink';
+import type { SecretsReader } from '../../../shared/sinks/postgres/config';
 
 interface SecretRequest {
   region: string;

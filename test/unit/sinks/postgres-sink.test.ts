@@ -6,8 +6,8 @@ import {
   type PostgresPoolClient,
   type PostgresQueryResult,
   type PostgresSinkOptions,
-} from '../../../shared/sinks/postgres';
-import { classifyPostgresError } from '../../../shared/sinks/postgres-errors';
+} from '../../../shared/sinks/postgres/sink';
+import { classifyPostgresError } from '../../../shared/sinks/postgres/errors';
 import type { DeliveryOutcome } from '../../../shared/sinks/types';
 
 interface Statement {

@@ -5,7 +5,7 @@ import {
   qualifiedName,
   receivedAtIndexName,
   TableNames,
-} from '../../../shared/sinks/postgres-tables';
+} from '../../../shared/sinks/postgres/tables';
 
 describe('defaultTableName', () => {
   test.each([

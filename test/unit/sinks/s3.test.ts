@@ -6,7 +6,7 @@ import {
   archiveBody,
   archiveKey,
   s3ArchiveSinkOptionsFromConfig,
-} from '../../../shared/sinks/s3';
+} from '../../../shared/sinks/s3/sink';
 
 function envelope(topic: string, receivedAt: string, payload: unknown = {}): Envelope {
   return createEnvelope({

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Pool, type PoolConfig } from 'pg';
-import type { Envelope } from '../envelope';
-import { ConfigError } from '../config/errors';
-import { classifyPostgresError, describePostgresError, isUndefinedTable } from './postgres-errors';
-import { EVENT_COLUMNS, migrateEventTable } from './postgres-migrations';
-import { borrowClient, type BorrowedClient, type NamedStatement, type PostgresPool } from './postgres-pool';
-import { checkIdentifier, qualifiedName, TableNames } from './postgres-tables';
-import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { withTimeout } from '../timeout';
+import type { Envelope } from '../../envelope';
+import { ConfigError } from '../../config/errors';
+import { classifyPostgresError, describePostgresError, isUndefinedTable } from './errors';
+import { EVENT_COLUMNS, migrateEventTable } from './migrations';
+import { borrowClient, type BorrowedClient, type NamedStatement, type PostgresPool } from './pool';
+import { checkIdentifier, qualifiedName, TableNames } from './tables';
+import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
+import { withTimeout } from '../../timeout';
 
-export { postgresSinkOptionsFromConfig, type PostgresConfigDependencies } from './postgres-config';
-export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from './postgres-pool';
+export { postgresSinkOptionsFromConfig, type PostgresConfigDependencies } from './config';
+export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from './pool';
 
 export interface PostgresConnectionConfig {
   host: string;

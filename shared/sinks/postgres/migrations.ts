@@ -1,5 +1,5 @@
-import { borrowClient, type BorrowedClient, type PostgresPool } from './postgres-pool';
-import { qualifiedName, quoteIdentifier, receivedAtIndexName } from './postgres-tables';
+import { borrowClient, type BorrowedClient, type PostgresPool } from './pool';
+import { qualifiedName, quoteIdentifier, receivedAtIndexName } from './tables';
 
 /** Records which migrations each event table has had, one ledger per schema. */
 export const MIGRATIONS_TABLE = 'eventgate_schema_migrations';

@@ -11,12 +11,12 @@ import {
   type SASLOptions,
   type TopicMessages,
 } from 'kafkajs';
-import type { Envelope } from '../envelope';
-import { ConfigError } from '../config/errors';
-import type { GatewayConfig, KafkaSettings } from '../config/settings';
-import { defaultAwsCredentials, mskIamToken, type AwsCredentialsProvider } from './kafka-msk-iam';
-import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { withTimeout } from '../timeout';
+import type { Envelope } from '../../envelope';
+import { ConfigError } from '../../config/errors';
+import type { KafkaConfigKeys, KafkaSettings } from './settings';
+import { defaultAwsCredentials, mskIamToken, type AwsCredentialsProvider } from './msk-iam';
+import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
+import { withTimeout } from '../../timeout';
 
 export type KafkaSasl =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
@@ -269,7 +269,7 @@ function readPem(location: string, what: string): string {
   }
 }
 
-function tlsOptions(config: GatewayConfig): boolean | tls.ConnectionOptions | undefined {
+function tlsOptions(config: KafkaConfigKeys): boolean | tls.ConnectionOptions | undefined {
   const block = config.kafka?.ssl;
   if (block === false) return false;
   const settings = typeof block === 'object' ? block : {};
@@ -325,7 +325,7 @@ function compressionOption(value: KafkaSettings['compression']): KafkaCompressio
  * The Kafka sink's options from config.json, or undefined when no bootstrap server is set.
  * Reads the legacy `kafka_ssl_*` paths as well as the `kafka` block (which wins where both speak).
  */
-export function kafkaSinkOptionsFromConfig(config: GatewayConfig): KafkaSinkOptions | undefined {
+export function kafkaSinkOptionsFromConfig(config: KafkaConfigKeys): KafkaSinkOptions | undefined {
   const brokers = (config.kafka_bootstrap_server ?? '')
     .split(',')
     .map((broker) => broker.trim())

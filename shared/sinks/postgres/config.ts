@@ -3,10 +3,11 @@ import {
   SecretsManagerClient,
   type GetSecretValueCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
-import type { GatewayConfig } from '../config/settings';
-import { ConfigError } from '../config/errors';
-import type { PostgresConnectionConfig, PostgresSinkOptions } from './postgres';
-import { checkIdentifier, TableNames } from './postgres-tables';
+import type { GatewayConfig } from '../../config/settings';
+import type { PostgresConfigKeys } from './settings';
+import { ConfigError } from '../../config/errors';
+import type { PostgresConnectionConfig, PostgresSinkOptions } from './sink';
+import { checkIdentifier, TableNames } from './tables';
 
 /** What is needed of Secrets Manager; tests hand in a stub. */
 export interface SecretsReader {
@@ -115,7 +116,7 @@ export async function connectionFromSecret(
  * function's own region). Undefined means the sink is not configured.
  */
 export async function postgresSinkOptionsFromConfig(
-  config: GatewayConfig,
+  config: PostgresConfigKeys & Pick<GatewayConfig, 'topics'>,
   env: NodeJS.ProcessEnv = process.env,
   dependencies: PostgresConfigDependencies = {},
 ): Promise<PostgresSinkOptions | undefined> {

@@ -5,10 +5,10 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
-import type { Envelope } from '../envelope';
-import type { GatewayConfig } from '../config/settings';
-import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { sdkRequestTimeouts, sleep, withTimeout } from '../timeout';
+import type { Envelope } from '../../envelope';
+import type { EventBridgeConfigKeys } from './settings';
+import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
+import { sdkRequestTimeouts, sleep, withTimeout } from '../../timeout';
 
 export interface EventBridgeSinkOptions {
   /** ARN (or name) of the event bus. */
@@ -238,7 +238,9 @@ function regionOfArn(arn: string): string | undefined {
 }
 
 /** The EventBridge sink's options from config.json, or undefined when no event bus is set. */
-export function eventBridgeSinkOptionsFromConfig(config: GatewayConfig): EventBridgeSinkOptions | undefined {
+export function eventBridgeSinkOptionsFromConfig(
+  config: EventBridgeConfigKeys,
+): EventBridgeSinkOptions | undefined {
   const eventBusArn = config.event_bus_arn?.trim();
   if (!eventBusArn) return undefined;
   const settings = config.eventbridge ?? {};

@@ -1,10 +1,10 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { HeadBucketCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { Envelope } from '../envelope';
-import type { GatewayConfig } from '../config/settings';
-import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
-import { sdkRequestTimeouts, withTimeout } from '../timeout';
+import type { Envelope } from '../../envelope';
+import type { S3ArchiveConfigKeys } from './settings';
+import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
+import { sdkRequestTimeouts, withTimeout } from '../../timeout';
 
 const gzipAsync = promisify(gzip);
 
@@ -151,7 +151,7 @@ export class S3ArchiveSink implements Sink {
  * addressing follows `AWS_S3_FORCE_PATH_STYLE`, as the config reader does.
  */
 export function s3ArchiveSinkOptionsFromConfig(
-  config: GatewayConfig,
+  config: S3ArchiveConfigKeys,
   env: NodeJS.ProcessEnv = process.env,
 ): S3ArchiveSinkOptions | undefined {
   const settings = config.s3_archive;

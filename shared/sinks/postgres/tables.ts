@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConfigError } from '../config/errors';
+import { ConfigError } from '../../config/errors';
 
 /** Postgres truncates identifiers longer than this (NAMEDATALEN - 1), so we never hand it one. */
 export const MAX_IDENTIFIER_LENGTH = 63;

@@ -1,0 +1,128 @@
+import type { GatewayConfig } from '../config/settings';
+import { ConfigError } from '../config/errors';
+import type { CfnResources, Json } from '../deploy/cloudformation';
+import type { DeployParameters } from '../deploy/parameters';
+import type { PolicyStatement } from '../deploy/iam';
+import type { Sink, SinkName } from './types';
+
+/** A JSON Schema fragment (draft 2020-12), as ajv reads it. */
+export type JsonSchema = { [key: string]: Json };
+
+/** config.json as read, before it is checked: sinks rewrite their own keys from the environment. */
+export type ConfigDocument = Record<string, unknown>;
+
+/** A sink asked for whose connection the configuration does not name. */
+export class SinkNotConfiguredError extends ConfigError {
+  override readonly name: string = 'SinkNotConfiguredError';
+  constructor(
+    readonly sink: SinkName,
+    configuredBy: string,
+  ) {
+    super(`the ${sink} sink is not configured (${configuredBy})`);
+  }
+}
+
+/**
+ * The config.json keys a sink owns. Every key is described by JSON Schema (with `default`s), so the
+ * configuration is checked and completed once, in one pass, for every sink together.
+ */
+export interface SinkSettings {
+  /** Top-level config.json keys this sink owns → their schema. */
+  properties: Record<string, JsonSchema>;
+  /**
+   * Deployment-specific values the environment may set instead of config.json (the deployment sets
+   * them on the sink's functions); returns the document with them applied.
+   */
+  fromEnvironment?(document: ConfigDocument, env: NodeJS.ProcessEnv): ConfigDocument;
+}
+
+/** Checks and normalises one `--param` value; throws a DeployParameterError when it is unusable. */
+export type ParameterRule = (value: string | undefined, name: string) => string | undefined;
+
+/** What a sink deployment is given: the common parameters and this sink's own, already checked. */
+export interface SinkDeployContext {
+  params: DeployParameters;
+  /** One of this sink's parameters (declared in `parameters`), after its rule; undefined when unset. */
+  parameter(name: string): string | undefined;
+}
+
+/** Dashboard widget a sink adds below its row; the generator places it. */
+export interface SinkDashboardWidget {
+  title: string;
+  /** `[namespace, metric, dimension, value, …, { options }]` lines, as CloudWatch dashboards take them. */
+  metrics: Json[][];
+  stat: string;
+}
+
+/**
+ * What deploying a sink adds on top of what every sink gets (its queue, DLQ, worker, role, two
+ * alarms and a dashboard row).
+ */
+export interface SinkDeployContribution {
+  /** Variables the sink's client reads, set on its worker and on the ingest function. */
+  environment: Record<string, Json>;
+  /** What the sink's client may do: granted to its worker, and to the ingest function for sync topics. */
+  statements: PolicyStatement[];
+  /** Stack resources the sink needs besides its queue and worker, such as a bucket. */
+  resources?: CfnResources;
+  /** Alarms besides the queue-age and DLQ alarms every sink gets. */
+  alarms?: CfnResources;
+  /** Widgets besides the four queue widgets of the sink's row. */
+  widgets?: SinkDashboardWidget[];
+  /** Parameters without which this sink cannot be deployed, each with the reason. */
+  requiredParameters?: Array<{ parameter: string; reason: string }>;
+  /** The worker has to run inside the VPC (its destination has no public endpoint). */
+  vpcAccess?: boolean;
+}
+
+export interface SinkDeploySpec {
+  /** `--param` names this sink reads, each with the rule that checks it. */
+  parameters: Record<string, ParameterRule>;
+  contribute(context: SinkDeployContext): SinkDeployContribution;
+}
+
+/**
+ * Everything EventGate knows about one sink. The registry, the workers, `/health`, `eventgate
+ * validate` and the deploy generator work from a list of these (./catalog.ts) and never from a
+ * sink's name, so a sink is added by adding its folder and one line to that list.
+ */
+export interface SinkDefinition {
+  readonly name: SinkName;
+  readonly settings: SinkSettings;
+  /** Whether the configuration names this sink's destination (a cheap check, no network). */
+  isConfigured(config: GatewayConfig, env: NodeJS.ProcessEnv): boolean;
+  /** Builds the sink from the configuration; throws SinkNotConfiguredError when it is not configured. */
+  create(config: GatewayConfig, env: NodeJS.ProcessEnv): Promise<Sink>;
+  readonly deploy: SinkDeploySpec;
+  /**
+   * npm packages only this sink's client loads. Bundles of functions that never write to the sink
+   * leave them out (see shared/deploy/esbuild-plugins.js).
+   */
+  readonly clientPackages: readonly string[];
+}
+
+/** The parts of a definition whose types depend on the sink's own client options. */
+export interface SinkSpec<Options> extends Omit<SinkDefinition, 'create'> {
+  /** What to set for `isConfigured` to hold, for the "not configured" error. */
+  readonly configuredBy: string;
+  /** The client's options from the configuration; undefined when the sink is not configured. */
+  clientOptions(
+    config: GatewayConfig,
+    env: NodeJS.ProcessEnv,
+  ): Promise<Options | undefined> | Options | undefined;
+  /** The sink itself. Load the client library here, not at the top of the module: see clientPackages. */
+  createSink(options: Options): Sink;
+}
+
+/** A definition from its typed parts: `create` is options from config, then the sink. */
+export function defineSink<Options>(spec: SinkSpec<Options>): SinkDefinition {
+  const { configuredBy, clientOptions, createSink, ...definition } = spec;
+  return {
+    ...definition,
+    async create(config, env) {
+      const options = await clientOptions(config, env);
+      if (options === undefined) throw new SinkNotConfiguredError(spec.name, configuredBy);
+      return createSink(options);
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/* eslint-disable @typescript-eslint/no-require-imports */
+import type { Json } from '../../deploy/cloudformation';
+import { arnMatching, optionalText } from '../../deploy/parameter-rules';
+import { defineSink } from '../definition';
+import type { KafkaSinkOptions } from './sink';
+import { kafkaSettings, type KafkaConfigKeys } from './settings';
+
+// The client module is required when the sink is built, never at load: `require` rather than
+// `import()`, which would bypass the CommonJS loader hook the CLI runs under.
+const client = (): typeof import('./sink') => require('./sink') as typeof import('./sink');
+
+const MSK_CLUSTER_ARN = /^arn:aws[\w-]*:kafka:[\w-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
+
+/** cluster/<name>/<uuid> → topic/<name>/<uuid>/* : the cluster's topics, and nothing else's. */
+function mskTopicsArn(clusterArn: string): string {
+  return `${clusterArn.replace(':cluster/', ':topic/')}/*`;
+}
+
+/** Kafka (kafkajs): one sendBatch per batch, acknowledged by all in-sync replicas. */
+export const kafkaSink = defineSink<KafkaSinkOptions>({
+  name: 'kafka',
+  settings: kafkaSettings,
+  configuredBy: 'kafka_bootstrap_server',
+  isConfigured: (config) => Boolean((config as KafkaConfigKeys).kafka_bootstrap_server),
+  clientOptions: (config) => client().kafkaSinkOptionsFromConfig(config as KafkaConfigKeys),
+  createSink: (options) => new (client().KafkaSink)(options),
+  clientPackages: ['kafkajs'],
+  deploy: {
+    parameters: {
+      kafkaBrokers: optionalText,
+      mskClusterArn: arnMatching(
+        'MSK cluster',
+        MSK_CLUSTER_ARN,
+        'arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>',
+      ),
+    },
+    contribute({ parameter }) {
+      const brokers = parameter('kafkaBrokers');
+      const clusterArn = parameter('mskClusterArn');
+      const environment: Record<string, Json> =
+        brokers === undefined ? {} : { KAFKA_BOOTSTRAP_SERVER: brokers };
+      return {
+        environment,
+        // Without an MSK cluster the brokers authenticate the worker themselves: IAM grants nothing.
+        statements:
+          clusterArn === undefined
+            ? []
+            : [
+                {
+                  Sid: 'ConnectToCluster',
+                  Effect: 'Allow',
+                  Action: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
+                  Resource: [clusterArn],
+                },
+                {
+                  Sid: 'WriteTopics',
+                  Effect: 'Allow',
+                  Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+                  Resource: [mskTopicsArn(clusterArn)],
+                },
+              ],
+      };
+    },
+  },
+});

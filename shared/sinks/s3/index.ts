@@ -1,0 +1,75 @@
+/* eslint-disable @typescript-eslint/no-require-imports */
+import { getAtt, ref, sub, type CfnResources, type Json } from '../../deploy/cloudformation';
+import { bucketName, keyPrefix } from '../../deploy/parameter-rules';
+import { defineSink } from '../definition';
+import type { S3ArchiveSinkOptions } from './sink';
+import { s3ArchiveSettings, type S3ArchiveConfigKeys } from './settings';
+
+// Required when the sink is built, never at load (see ../kafka/index.ts).
+const client = (): typeof import('./sink') => require('./sink') as typeof import('./sink');
+
+export const ARCHIVE_BUCKET_LOGICAL_ID = 'ArchiveBucket';
+
+/**
+ * The archive bucket when no existing one is named: private, encrypted, and kept when the stack is
+ * deleted, since it holds the only long-term copy of the events.
+ */
+function archiveBucketResources(): CfnResources {
+  return {
+    [ARCHIVE_BUCKET_LOGICAL_ID]: {
+      Type: 'AWS::S3::Bucket',
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      },
+    },
+  };
+}
+
+/** Keys the worker may write: the archive prefix of the given or the stack's own bucket. */
+function archiveObjectsArn(bucket: string | undefined, prefix: string): Json {
+  if (bucket !== undefined) return sub(`arn:\${AWS::Partition}:s3:::${bucket}/${prefix}*`);
+  return { 'Fn::Join': ['', [getAtt(ARCHIVE_BUCKET_LOGICAL_ID, 'Arn'), `/${prefix}*`]] };
+}
+
+/** S3 archive: one gzip NDJSON object per topic per batch, under a deterministic key. */
+export const s3ArchiveSink = defineSink<S3ArchiveSinkOptions>({
+  name: 's3',
+  settings: s3ArchiveSettings,
+  configuredBy: 's3_archive.bucket',
+  isConfigured: (config) => Boolean((config as S3ArchiveConfigKeys).s3_archive?.bucket),
+  clientOptions: (config, env) => client().s3ArchiveSinkOptionsFromConfig(config as S3ArchiveConfigKeys, env),
+  createSink: (options) => new (client().S3ArchiveSink)(options),
+  // The S3 client stays in every bundle: configuration may be read from s3:// locations.
+  clientPackages: [],
+  deploy: {
+    // Without a bucket the stack creates one.
+    parameters: { archiveBucket: bucketName, archivePrefix: keyPrefix('events/') },
+    contribute({ parameter }) {
+      const bucket = parameter('archiveBucket');
+      const prefix = parameter('archivePrefix') ?? '';
+      return {
+        environment: { ARCHIVE_BUCKET: bucket ?? ref(ARCHIVE_BUCKET_LOGICAL_ID), ARCHIVE_PREFIX: prefix },
+        statements: [
+          {
+            Sid: 'WriteArchive',
+            Effect: 'Allow',
+            Action: ['s3:PutObject'],
+            Resource: [archiveObjectsArn(bucket, prefix)],
+          },
+        ],
+        resources: bucket === undefined ? archiveBucketResources() : {},
+      };
+    },
+  },
+});
