@@ -26,6 +26,8 @@ export interface ServerlessFunction {
   environment: Record<string, Json>;
   events: Json[];
   tracing?: 'Active';
+  /** Subnets and security groups, for a function that must reach private endpoints. */
+  vpc?: { subnetIds: string[]; securityGroupIds: string[] };
   /** Files packaged with this function on top of its bundle and conf/. */
   package?: { patterns: string[] };
 }
@@ -67,11 +69,24 @@ export function commonEnvironment(params: DeployParameters): Record<string, stri
   };
 }
 
+/** Deploy parameters that replace settings of the packaged config.json (see shared/config/load.ts). */
+const GATEWAY_CONFIG_VARIABLES: ReadonlyArray<[keyof DeployParameters['gatewayConfig'], string]> = [
+  ['tokenPublicKeysUrl', 'TOKEN_PUBLIC_KEYS_URL'],
+  ['tokenIssuer', 'TOKEN_ISSUER'],
+  ['tokenAudience', 'TOKEN_AUDIENCE'],
+  ['accessConfig', 'ACCESS_CONFIG'],
+  ['topicSchemas', 'TOPIC_SCHEMAS'],
+];
+
 function ingestEnvironment(
   params: DeployParameters,
   contributions: ReadonlyMap<SinkName, SinkDeployContribution>,
 ): Record<string, Json> {
   const environment: Record<string, Json> = {};
+  for (const [parameter, variable] of GATEWAY_CONFIG_VARIABLES) {
+    const value = params.gatewayConfig[parameter];
+    if (value !== undefined) environment[variable] = value;
+  }
   for (const sink of params.sinks) {
     environment[queueUrlVariable(sink)] = ref(queueLogicalId(sink));
     environment[dlqUrlVariable(sink)] = ref(dlqLogicalId(sink));
@@ -82,6 +97,23 @@ function ingestEnvironment(
 
 function tracing(params: DeployParameters): { tracing?: 'Active' } {
   return params.tracing ? { tracing: 'Active' } : {};
+}
+
+/** Whether a function writing to these sinks must run inside the deployment's VPC. */
+export function needsVpc(
+  params: DeployParameters,
+  sinks: readonly SinkName[],
+  contributions: ReadonlyMap<SinkName, SinkDeployContribution>,
+): boolean {
+  return params.vpc !== undefined && sinks.some((sink) => contributions.get(sink)?.vpcAccess === true);
+}
+
+function inVpc(
+  params: DeployParameters,
+  sinks: readonly SinkName[],
+  contributions: ReadonlyMap<SinkName, SinkDeployContribution>,
+): { vpc?: ServerlessFunction['vpc'] } {
+  return params.vpc !== undefined && needsVpc(params, sinks, contributions) ? { vpc: params.vpc } : {};
 }
 
 export function ingestFunction(
@@ -99,6 +131,8 @@ export function ingestFunction(
     events: [...INGEST_ROUTES.map(([method, path]) => ({ httpApi: { method, path } })), { httpApi: '*' }],
     package: { patterns: SWAGGER_UI_FILES },
     ...tracing(params),
+    // Only when a sync topic writes to a sink behind the VPC: otherwise the front door stays out of it.
+    ...inVpc(params, params.syncSinks, contributions),
   };
 }
 
@@ -130,5 +164,6 @@ export function workerFunction(
       },
     ],
     ...tracing(params),
+    ...inVpc(params, [sink], new Map([[sink, contribution]])),
   };
 }

@@ -14,6 +14,7 @@ export interface PolicyStatement {
   Effect: 'Allow';
   Action: string[];
   Resource: Json[];
+  Condition?: Record<string, Record<string, Json>>;
 }
 
 /** Lambda creates nothing here: the stack owns the log group, so the function only writes to it. */
@@ -36,16 +37,33 @@ function tracingStatement(): PolicyStatement {
   };
 }
 
+/**
+ * A function in a VPC creates, describes and deletes its network interfaces. AWS's managed policy
+ * for exactly that is kept current by AWS; EC2's network-interface calls take no resource ARNs, so
+ * an inline statement could not be narrower.
+ */
+const VPC_ACCESS_POLICY = sub(
+  'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+);
+
+/** Using a customer-managed key: sending to an encrypted queue makes a data key, receiving decrypts. */
+export function queueKeyStatement(params: DeployParameters, actions: string[]): PolicyStatement[] {
+  if (params.kmsKeyArn === undefined) return [];
+  return [{ Sid: 'UseQueueKey', Effect: 'Allow', Action: actions, Resource: [params.kmsKeyArn] }];
+}
+
 export function functionRole(
   functionName: string,
   statements: PolicyStatement[],
   params: DeployParameters,
+  options: { inVpc?: boolean } = {},
 ): CfnResource {
   const all = [logStatement(functionName), ...statements];
   if (params.tracing) all.push(tracingStatement());
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
+      ...(options.inVpc ? { ManagedPolicyArns: [VPC_ACCESS_POLICY] } : {}),
       Description: `Runs ${functionName}`,
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
@@ -79,6 +97,8 @@ export function ingestStatements(
       Resource: params.sinks.map((sink) => getAtt(queueLogicalId(sink), 'Arn')),
     },
   ];
+  statements.push(...queueKeyStatement(params, ['kms:GenerateDataKey', 'kms:Decrypt']));
+  statements.push(...configLocationStatements(params));
   if (params.configBucket !== undefined) {
     statements.push({
       Sid: 'ReadConfiguration',
@@ -120,6 +140,53 @@ function sinkStatements(
   return contributions.get(sink)?.statements ?? [];
 }
 
-export function workerStatements(sink: SinkName, contribution: SinkDeployContribution): PolicyStatement[] {
-  return [consumeOwnQueue(sink), ...contribution.statements];
+export function workerStatements(
+  sink: SinkName,
+  contribution: SinkDeployContribution,
+  params: DeployParameters,
+): PolicyStatement[] {
+  return [consumeOwnQueue(sink), ...queueKeyStatement(params, ['kms:Decrypt']), ...contribution.statements];
+}
+
+/** `s3://bucket/key` → the object's ARN, or the prefix's when the location ends with `/`. */
+function s3ObjectArn(location: string): Json {
+  const [bucket, ...key] = location.slice('s3://'.length).split('/');
+  const path = key.join('/');
+  return sub(
+    `arn:\${AWS::Partition}:s3:::${bucket}/${path === '' || path.endsWith('/') ? `${path}*` : path}`,
+  );
+}
+
+/** Reading the keys, access map and schemas where deploy parameters put them in S3. */
+function configLocationStatements(params: DeployParameters): PolicyStatement[] {
+  const locations = [
+    params.gatewayConfig.tokenPublicKeysUrl,
+    params.gatewayConfig.accessConfig,
+    params.gatewayConfig.topicSchemas,
+  ].filter((location): location is string => location?.startsWith('s3://') === true);
+  if (locations.length === 0) return [];
+  const statements: PolicyStatement[] = [
+    {
+      Sid: 'ReadConfigurationObjects',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: locations.map(s3ObjectArn),
+    },
+  ];
+  // Topic schemas are discovered by listing their prefix.
+  const schemas = params.gatewayConfig.topicSchemas;
+  if (schemas?.startsWith('s3://')) {
+    const [bucket, ...key] = schemas.slice('s3://'.length).split('/');
+    const prefix = key.join('/');
+    statements.push({
+      Sid: 'ListTopicSchemas',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [sub(`arn:\${AWS::Partition}:s3:::${bucket}`)],
+      ...(prefix === ''
+        ? {}
+        : { Condition: { StringLike: { 's3:prefix': [`${prefix.replace(/\/?$/, '/')}*`] } } }),
+    });
+  }
+  return statements;
 }

@@ -1,9 +1,9 @@
-import { sinkQueueSettings, type SinkQueueSettings } from '../queue/topology';
+import { sinkQueueSettings, topologyProblems, type SinkQueueSettings } from '../queue/topology';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import type { SinkDashboardWidget, SinkDeployContribution } from '../sinks/definition';
 import type { SinkName } from '../sinks/types';
 import type { CfnOutput, CfnResources, Json } from './cloudformation';
-import { sinkAlarms } from './alarms';
+import { deliveryAlarms, ingestAlarms, sinkAlarms } from './alarms';
 import { dashboard, dashboardName } from './dashboard';
 import { DeployParameterError } from './errors';
 import { commonEnvironment, ingestFunction, workerFunction, type ServerlessFunction } from './functions';
@@ -16,6 +16,7 @@ import {
   workerFunctionKey,
 } from './names';
 import type { DeployParameters } from './parameters';
+import { applyOverrides, parseOverrides, type ResourceOverrides } from './overrides';
 import { queueOutputs, queueResources } from './queues';
 
 export {
@@ -25,6 +26,7 @@ export {
   DeployParameterError,
 } from './parameters';
 export type { DeployParameters, RawParameters } from './parameters';
+export { parseOverrides };
 export type { ServerlessFunction } from './functions';
 
 /** What serverless.yml pulls in: the functions map, the stack's own resources and shared settings. */
@@ -41,33 +43,44 @@ export interface Deployment {
 }
 
 /** The per-sink settings of the enabled sinks, from shared/queue/topology.json. */
-export function enabledTopology(params: DeployParameters): SinkQueueSettings[] {
-  return params.sinks.map(sinkQueueSettings);
+export function enabledTopology(
+  params: DeployParameters,
+  settingsOf: (sink: SinkName) => SinkQueueSettings = sinkQueueSettings,
+): SinkQueueSettings[] {
+  const settings = params.sinks.map(settingsOf);
+  const problems = settings.flatMap(topologyProblems);
+  if (problems.length > 0) {
+    throw new DeployParameterError(`shared/queue/topology.json cannot be deployed: ${problems.join('; ')}`);
+  }
+  return settings;
 }
 
-/** What each enabled sink's definition adds, refused when the sink cannot be deployed as asked. */
+/**
+ * What each enabled sink's definition adds. A sink that could not deliver as deployed (a missing
+ * broker list, a missing secret) is refused here, every missing parameter named in one message,
+ * rather than deployed to fill its DLQ.
+ */
 function sinkContributions(
   params: DeployParameters,
   catalog: SinkCatalog,
 ): Map<SinkName, SinkDeployContribution> {
   const contributions = new Map<SinkName, SinkDeployContribution>();
+  const missing: string[] = [];
   for (const sink of params.sinks) {
     const contribution = catalog.get(sink).deploy.contribute({
       params,
       parameter: (name) => params.sinkParameters[name],
     });
     for (const { parameter, reason } of contribution.requiredParameters ?? []) {
-      if (params.sinkParameters[parameter] === undefined) {
-        throw new DeployParameterError(`the ${sink} sink needs param "${parameter}": ${reason}`);
-      }
-    }
-    if (contribution.vpcAccess) {
-      // The functions run outside any VPC today; deploying such a sink would leave it unreachable.
-      throw new DeployParameterError(
-        `the ${sink} sink needs VPC access, which this deployment does not set up`,
-      );
+      if (params.sinkParameters[parameter] === undefined)
+        missing.push(`--param="${parameter}=…" (${sink}: ${reason})`);
     }
     contributions.set(sink, contribution);
+  }
+  if (missing.length > 0) {
+    throw new DeployParameterError(
+      `these sinks cannot deliver without their settings; set ${missing.join('; ')}, or leave the sink out of "sinks"`,
+    );
   }
   return contributions;
 }
@@ -77,7 +90,11 @@ function sinkContributions(
  * definitions: one place decides what a sink gets, so switching a sink off removes its queue,
  * worker, role, alarms, widgets and whatever its definition contributes.
  */
-export function buildDeployment(params: DeployParameters, catalog: SinkCatalog = sinkCatalog): Deployment {
+export function buildDeployment(
+  params: DeployParameters,
+  catalog: SinkCatalog = sinkCatalog,
+  overrides: ResourceOverrides = {},
+): Deployment {
   const settings = enabledTopology(params);
   const contributions = sinkContributions(params, catalog);
   const ingest = ingestFunction(params, contributions);
@@ -87,6 +104,7 @@ export function buildDeployment(params: DeployParameters, catalog: SinkCatalog =
       ingest.name,
       ingestStatements(params, contributions),
       params,
+      { inVpc: ingest.vpc !== undefined },
     ),
   };
   let outputs: Record<string, CfnOutput> = {};
@@ -103,11 +121,13 @@ export function buildDeployment(params: DeployParameters, catalog: SinkCatalog =
       {
         [roleLogicalId(workerFunctionKey(sink))]: functionRole(
           worker.name,
-          workerStatements(sink, contribution),
+          workerStatements(sink, contribution, params),
           params,
+          { inVpc: worker.vpc !== undefined },
         ),
       },
       sinkAlarms(sinkSettings, params),
+      deliveryAlarms(sinkSettings, params),
       contribution.alarms,
     );
     outputs = { ...outputs, ...queueOutputs(sinkSettings) };
@@ -115,26 +135,26 @@ export function buildDeployment(params: DeployParameters, catalog: SinkCatalog =
   }
 
   for (const contribution of contributions.values()) Object.assign(resources, contribution.resources);
+  Object.assign(resources, ingestAlarms(params));
   resources[DASHBOARD_LOGICAL_ID] = dashboard(settings, params, widgets);
   outputs.DashboardName = { Description: 'CloudWatch dashboard of this stage', Value: dashboardName(params) };
 
-  return {
-    functions,
-    resources: {
-      Resources: resources,
-      Outputs: outputs,
-      extensions: {
-        [HTTP_API_STAGE_LOGICAL_ID]: {
-          Properties: {
-            DefaultRouteSettings: {
-              DetailedMetricsEnabled: false,
-              ThrottlingBurstLimit: params.apiThrottleBurst,
-              ThrottlingRateLimit: params.apiThrottleRate,
-            },
-          },
+  const extensions: Deployment['resources']['extensions'] = {
+    [HTTP_API_STAGE_LOGICAL_ID]: {
+      Properties: {
+        DefaultRouteSettings: {
+          DetailedMetricsEnabled: false,
+          ThrottlingBurstLimit: params.apiThrottleBurst,
+          ThrottlingRateLimit: params.apiThrottleRate,
         },
       },
     },
+  };
+  applyOverrides(resources, extensions, overrides);
+
+  return {
+    functions,
+    resources: { Resources: resources, Outputs: outputs, extensions },
     environment: commonEnvironment(params),
     logRetentionInDays: params.logRetentionDays,
   };

@@ -35,8 +35,32 @@ export interface DeployParameters {
   /** Bucket holding access map, schemas or keys referenced as `s3://` in config.json. */
   configBucket?: string;
   configPrefix: string;
+  /**
+   * Subnets and security groups for the functions that must reach private endpoints (sinks whose
+   * definition asks for VPC access, and the ingest function when it writes to one of them). Both or
+   * neither.
+   */
+  vpc?: { subnetIds: string[]; securityGroupIds: string[] };
+  /** Customer-managed KMS key for the queues, DLQs and the archive bucket; AWS-managed keys without. */
+  kmsKeyArn?: string;
+  /** Where the gateway's configuration comes from, overriding the packaged conf/config.json. */
+  gatewayConfig: GatewayConfigParameters;
+  /** Raise the in-flight alarm of a sink queue above this many messages being processed or backing off. */
+  inFlightAlarmThreshold: number;
   /** Each sink's own parameters (see `deploy.parameters` of its definition), checked by their rules. */
   sinkParameters: Readonly<Record<string, string | undefined>>;
+}
+
+/** Gateway settings a deployment sets through the ingest function's environment. */
+export interface GatewayConfigParameters {
+  /** `https://…` or `s3://…`: the signing keys (JWKS or the Python formats). */
+  tokenPublicKeysUrl?: string;
+  tokenIssuer?: string;
+  tokenAudience?: string;
+  /** `s3://…` (or a path inside the package): the access map. */
+  accessConfig?: string;
+  /** `s3://…` prefix (or a path inside the package): the topic schemas. */
+  topicSchemas?: string;
 }
 
 /** Raw `--param` values as Serverless resolves them; numbers and booleans may arrive as strings. */
@@ -69,8 +93,8 @@ function flag(raw: RawParameters, name: string): boolean {
 }
 
 /** `"postgres, s3"` → `['postgres', 's3']`, in the canonical sink order, duplicates dropped. */
-export function parseSinkList(value: string | undefined, catalog: SinkCatalog = sinkCatalog): SinkName[] {
-  const requested = (value ?? catalog.names.join(','))
+export function parseSinkList(value: string, catalog: SinkCatalog = sinkCatalog): SinkName[] {
+  const requested = value
     .split(',')
     .map((name) => name.trim().toLowerCase())
     .filter((name) => name !== '');
@@ -114,6 +138,15 @@ export const COMMON_PARAMETER_NAMES = [
   'oldestMessageAgeAlarmSeconds',
   'configBucket',
   'configPrefix',
+  'vpcSubnetIds',
+  'vpcSecurityGroupIds',
+  'kmsKeyArn',
+  'tokenPublicKeysUrl',
+  'tokenIssuer',
+  'tokenAudience',
+  'accessConfig',
+  'topicSchemas',
+  'inFlightAlarmThreshold',
 ] as const;
 
 /** Every `--param` a deployment reads: the common ones, then each sink's own. */
@@ -138,6 +171,61 @@ function parseSinkParameters(raw: RawParameters, catalog: SinkCatalog): Record<s
   return parsed;
 }
 
+/** `"a, b"` → `['a', 'b']`, each checked against `pattern`. */
+function idList(raw: RawParameters, name: string, pattern: RegExp, shape: string): string[] | undefined {
+  const value = text(raw, name);
+  if (value === undefined) return undefined;
+  const ids = value
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  const wrong = ids.filter((id) => !pattern.test(id));
+  if (ids.length === 0 || wrong.length > 0) {
+    throw new DeployParameterError(
+      `param "${name}" must be a comma-separated list of ${shape}, got "${wrong.join(', ') || value}"`,
+    );
+  }
+  return ids;
+}
+
+function parseVpc(raw: RawParameters): DeployParameters['vpc'] {
+  const subnetIds = idList(raw, 'vpcSubnetIds', /^subnet-[0-9a-z]+$/, 'subnet ids (subnet-…)');
+  const securityGroupIds = idList(raw, 'vpcSecurityGroupIds', /^sg-[0-9a-z]+$/, 'security group ids (sg-…)');
+  if (subnetIds === undefined && securityGroupIds === undefined) return undefined;
+  if (subnetIds === undefined || securityGroupIds === undefined) {
+    throw new DeployParameterError(
+      'params "vpcSubnetIds" and "vpcSecurityGroupIds" go together: set both or neither',
+    );
+  }
+  return { subnetIds, securityGroupIds };
+}
+
+/** A location the gateway reads at run time: `https://`, `s3://`, or a path inside the package. */
+function location(raw: RawParameters, name: string, schemes: readonly string[]): string | undefined {
+  const value = text(raw, name);
+  if (value === undefined) return undefined;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+  if (scheme !== undefined && !schemes.includes(scheme)) {
+    throw new DeployParameterError(
+      `param "${name}" must be ${schemes.map((known) => `${known}://…`).join(' or ')} or a path inside the package, got "${value}"`,
+    );
+  }
+  return value;
+}
+
+function parseGatewayConfig(raw: RawParameters): GatewayConfigParameters {
+  const parsed: GatewayConfigParameters = {
+    tokenPublicKeysUrl: location(raw, 'tokenPublicKeysUrl', ['https', 's3']),
+    tokenIssuer: text(raw, 'tokenIssuer'),
+    tokenAudience: text(raw, 'tokenAudience'),
+    accessConfig: location(raw, 'accessConfig', ['s3']),
+    topicSchemas: location(raw, 'topicSchemas', ['s3']),
+  };
+  return Object.fromEntries(
+    Object.entries(parsed).filter(([, value]) => value !== undefined),
+  ) as GatewayConfigParameters;
+}
+
 export function parseDeployParameters(
   raw: RawParameters,
   stage: string,
@@ -154,12 +242,11 @@ export function parseDeployParameters(
   }
   const sinkParameters = parseSinkParameters(raw, catalog);
   const configBucket = bucketName(text(raw, 'configBucket'), 'configBucket');
-  const sinks = parseSinkList(text(raw, 'sinks'), catalog);
-  return {
+  const params: DeployParameters = {
     service: text(raw, 'service') ?? SERVICE_NAME,
     stage,
-    sinks,
-    syncSinks: parseSyncSinks(text(raw, 'syncSinks'), sinks, catalog),
+    sinks: [],
+    syncSinks: [],
     logRetentionDays,
     logLevel: (text(raw, 'logLevel') ?? 'INFO').toUpperCase(),
     tracing: flag(raw, 'tracing'),
@@ -171,6 +258,29 @@ export function parseDeployParameters(
     oldestMessageAgeAlarmSeconds: integer(raw, 'oldestMessageAgeAlarmSeconds', 300, 60, 1_209_600),
     configBucket,
     configPrefix: normalizePrefix(text(raw, 'configPrefix')),
+    vpc: parseVpc(raw),
+    kmsKeyArn: arnOf('KMS key')(text(raw, 'kmsKeyArn'), 'kmsKeyArn'),
+    gatewayConfig: parseGatewayConfig(raw),
+    inFlightAlarmThreshold: integer(raw, 'inFlightAlarmThreshold', 1000, 1, 1_000_000),
     sinkParameters,
   };
+  const requested = text(raw, 'sinks');
+  params.sinks =
+    requested === undefined ? selfContainedSinks(params, catalog) : parseSinkList(requested, catalog);
+  params.syncSinks = parseSyncSinks(text(raw, 'syncSinks'), params.sinks, catalog);
+  return params;
+}
+
+/**
+ * The sinks deployed when `sinks` is not given: those that need no outside settings (the stack
+ * makes their destination, or it is the account's own, like the default event bus), so a deploy
+ * with no parameters at all delivers everything it accepts.
+ */
+export function selfContainedSinks(params: DeployParameters, catalog: SinkCatalog = sinkCatalog): SinkName[] {
+  return catalog.definitions
+    .filter((definition) => {
+      const contribution = definition.deploy.contribute({ params, parameter: () => undefined });
+      return (contribution.requiredParameters ?? []).length === 0;
+    })
+    .map((definition) => definition.name);
 }

@@ -11,17 +11,31 @@ export function queueArn(settings: SinkQueueSettings, params: DeployParameters):
   return sub(`${arnPrefix('sqs')}${queueName(settings.sink, params.stage, params.service)}`);
 }
 
-/** One sink's queue and dead-letter queue, both encrypted with SQS-managed keys. */
+/** SQS-managed keys, or the deployment's own KMS key (reused for an hour before SQS asks again). */
+function encryption(params: DeployParameters): Record<string, Json> {
+  if (params.kmsKeyArn === undefined) return { SqsManagedSseEnabled: true };
+  return { KmsMasterKeyId: params.kmsKeyArn, KmsDataKeyReusePeriodSeconds: 3600 };
+}
+
+/**
+ * Accepted events live in these queues until delivered: removing a sink, renaming a resource or
+ * deleting the stack must never delete them with their messages. CloudFormation leaves retained
+ * queues behind; the README says how to remove them on purpose.
+ */
+const RETAINED = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' } as const;
+
+/** One sink's queue and dead-letter queue, both encrypted, both retained. */
 export function queueResources(settings: SinkQueueSettings, params: DeployParameters): CfnResources {
   const { sink } = settings;
   return {
     [queueLogicalId(sink)]: {
       Type: 'AWS::SQS::Queue',
+      ...RETAINED,
       Properties: {
         QueueName: queueName(sink, params.stage, params.service),
         VisibilityTimeout: settings.visibilityTimeoutSeconds,
         MessageRetentionPeriod: settings.queueRetentionSeconds,
-        SqsManagedSseEnabled: true,
+        ...encryption(params),
         RedrivePolicy: {
           deadLetterTargetArn: getAtt(dlqLogicalId(sink), 'Arn'),
           maxReceiveCount: settings.maxReceiveCount,
@@ -30,10 +44,11 @@ export function queueResources(settings: SinkQueueSettings, params: DeployParame
     },
     [dlqLogicalId(sink)]: {
       Type: 'AWS::SQS::Queue',
+      ...RETAINED,
       Properties: {
         QueueName: dlqName(sink, params.stage, params.service),
         MessageRetentionPeriod: settings.dlqRetentionSeconds,
-        SqsManagedSseEnabled: true,
+        ...encryption(params),
         // Only this sink's queue may dead-letter into it, so a misconfigured queue cannot mix in.
         RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [queueArn(settings, params)] },
       },

@@ -12,7 +12,7 @@ function createBridge(loadBuilders) {
   async function build({ resolveVariable }) {
     // Serverless calls every property separately; they must all see one and the same deployment.
     deployment ??= (async () => {
-      const { buildDeployment, parseDeployParameters, deployParameterNames } = loadBuilders();
+      const { buildDeployment, parseDeployParameters, deployParameterNames, parseOverrides } = loadBuilders();
       const raw = { service: await resolveVariable('self:service') };
       // The common parameters and each sink's own; serverless.yml gives each a default.
       for (const name of deployParameterNames()) {
@@ -20,7 +20,8 @@ function createBridge(loadBuilders) {
         raw[name] = await resolveVariable(`param:${name}, null`);
       }
       const stage = await resolveVariable('self:provider.stage');
-      return buildDeployment(parseDeployParameters(raw, stage));
+      const overrides = parseOverrides(await resolveVariable('self:custom.eventgate.overrides, null'));
+      return buildDeployment(parseDeployParameters(raw, stage), undefined, overrides);
     })();
     try {
       return await deployment;

@@ -41,7 +41,7 @@ export async function health(state: GatewayState, deps: HealthDependencies): Pro
   const keys = state.keys;
   dependencies.tokens = keys
     ? await bounded(async () => ((await keys.getKeys()).length > 0 ? 'ok' : 'no signing keys'), timeoutMs)
-    : 'not configured';
+    : 'no signing keys configured: set token_public_keys_url (or the tokenPublicKeysUrl deploy parameter)';
   await Promise.all(
     SINK_NAMES.map(async (sink) => {
       const modes = usage.get(sink);

@@ -38,6 +38,39 @@ export function sinkQueueSettings(sink: SinkName): SinkQueueSettings {
   return { sink, ...merged, visibilityTimeoutSeconds: 6 * merged.workerTimeoutSeconds };
 }
 
+/**
+ * What AWS would refuse, or what would lose events, in one sink's settings: checked before a deploy
+ * so the mistake is named here rather than by a failed stack update.
+ */
+export function topologyProblems(settings: SinkQueueSettings): string[] {
+  const problems: string[] = [];
+  const within = (name: keyof SinkQueueSettings, min: number, max: number): void => {
+    const value = settings[name] as number;
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  };
+  within('batchSize', 1, 10_000);
+  within('maximumBatchingWindowSeconds', 0, 300);
+  within('maxConcurrency', 2, 1_000);
+  within('maxReceiveCount', 1, 1_000);
+  within('workerTimeoutSeconds', 1, 900);
+  within('queueRetentionSeconds', 60, 1_209_600);
+  within('dlqRetentionSeconds', 60, 1_209_600);
+  if (settings.batchSize > 10 && settings.maximumBatchingWindowSeconds < 1)
+    problems.push(
+      `batchSize ${settings.batchSize} needs maximumBatchingWindowSeconds of at least 1 (SQS hands out 10 at a time)`,
+    );
+  if (settings.visibilityTimeoutSeconds > 43_200)
+    problems.push(
+      `workerTimeoutSeconds × 6 (the visibility timeout) must be at most 43200 s, got ${settings.visibilityTimeoutSeconds}`,
+    );
+  if (settings.dlqRetentionSeconds <= settings.queueRetentionSeconds)
+    problems.push(
+      "dlqRetentionSeconds must be longer than queueRetentionSeconds: a DLQ keeps each message's first enqueue time",
+    );
+  return problems.map((problem) => `${settings.sink}: ${problem}`);
+}
+
 export function queueName(sink: SinkName, stage: string, service = SERVICE_NAME): string {
   return `${service}-${stage}-${sink}`;
 }

@@ -159,6 +159,9 @@ function recordMetrics(
     }
   }
   if (malformed > 0) metrics.addMetric('Malformed', MetricUnit.Count, malformed);
+  // The per-sink total, without the topic dimension: what the deployed FailedEvents alarm watches.
+  const failed = [...perTopic.values()].reduce((sum, counts) => sum + counts.failed, 0) + malformed;
+  if (failed > 0) metrics.addMetric('FailedEvents', MetricUnit.Count, failed);
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
 }
 

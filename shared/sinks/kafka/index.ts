@@ -41,6 +41,17 @@ export const kafkaSink = defineSink<KafkaSinkOptions>({
         brokers === undefined ? {} : { KAFKA_BOOTSTRAP_SERVER: brokers };
       return {
         environment,
+        requiredParameters:
+          brokers === undefined
+            ? [
+                {
+                  parameter: 'kafkaBrokers',
+                  reason: 'the bootstrap brokers the worker connects to (host:port,…)',
+                },
+              ]
+            : [],
+        // Brokers (MSK or self-managed) usually listen only inside a VPC.
+        vpcAccess: true,
         // Without an MSK cluster the brokers authenticate the worker themselves: IAM grants nothing.
         statements:
           clusterArn === undefined

@@ -36,8 +36,20 @@ export const postgresSink = defineSink<PostgresSinkOptions>({
     },
     contribute({ parameter }) {
       const name = parameter('postgresSecretName');
-      // Without a secret the connection comes from config.json (postgres.url): nothing to grant.
-      if (name === undefined) return { environment: {} as Record<string, Json>, statements: [] };
+      if (name === undefined) {
+        // A deployed database's credentials live in Secrets Manager, never in the template or the
+        // package (config.json's postgres.url is for the local runtime).
+        return {
+          environment: {} as Record<string, Json>,
+          statements: [],
+          requiredParameters: [
+            {
+              parameter: 'postgresSecretName',
+              reason: 'the Secrets Manager secret holding host, port, username, password and dbname',
+            },
+          ],
+        };
+      }
       const region = parameter('postgresSecretRegion');
       const statements: PolicyStatement[] = [
         {
@@ -59,6 +71,8 @@ export const postgresSink = defineSink<PostgresSinkOptions>({
       return {
         environment: { POSTGRES_SECRET_NAME: name, POSTGRES_SECRET_REGION: region ?? ref('AWS::Region') },
         statements,
+        // RDS and Aurora usually sit in private subnets.
+        vpcAccess: true,
       };
     },
   },

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 import { getAtt, ref, sub, type CfnResources, type Json } from '../../deploy/cloudformation';
 import { bucketName, keyPrefix } from '../../deploy/parameter-rules';
+import type { PolicyStatement } from '../../deploy/iam';
 import { defineSink } from '../definition';
 import type { S3ArchiveSinkOptions } from './sink';
 import { s3ArchiveSettings, type S3ArchiveConfigKeys } from './settings';
@@ -14,7 +15,11 @@ export const ARCHIVE_BUCKET_LOGICAL_ID = 'ArchiveBucket';
  * The archive bucket when no existing one is named: private, encrypted, and kept when the stack is
  * deleted, since it holds the only long-term copy of the events.
  */
-function archiveBucketResources(): CfnResources {
+function archiveBucketResources(kmsKeyArn: string | undefined): CfnResources {
+  const byDefault: Json =
+    kmsKeyArn === undefined
+      ? { SSEAlgorithm: 'AES256' }
+      : { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: kmsKeyArn };
   return {
     [ARCHIVE_BUCKET_LOGICAL_ID]: {
       Type: 'AWS::S3::Bucket',
@@ -22,7 +27,10 @@ function archiveBucketResources(): CfnResources {
       UpdateReplacePolicy: 'Retain',
       Properties: {
         BucketEncryption: {
-          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+          ServerSideEncryptionConfiguration: [
+            // A bucket key spares a KMS call per object.
+            { ServerSideEncryptionByDefault: byDefault, BucketKeyEnabled: kmsKeyArn !== undefined },
+          ],
         },
         PublicAccessBlockConfiguration: {
           BlockPublicAcls: true,
@@ -55,20 +63,30 @@ export const s3ArchiveSink = defineSink<S3ArchiveSinkOptions>({
   deploy: {
     // Without a bucket the stack creates one.
     parameters: { archiveBucket: bucketName, archivePrefix: keyPrefix('events/') },
-    contribute({ parameter }) {
+    contribute({ params, parameter }) {
       const bucket = parameter('archiveBucket');
       const prefix = parameter('archivePrefix') ?? '';
+      const statements: PolicyStatement[] = [
+        {
+          Sid: 'WriteArchive',
+          Effect: 'Allow',
+          Action: ['s3:PutObject'],
+          Resource: [archiveObjectsArn(bucket, prefix)],
+        },
+      ];
+      // The stack's own bucket is encrypted with the deployment's key: writing makes data keys.
+      if (bucket === undefined && params.kmsKeyArn !== undefined) {
+        statements.push({
+          Sid: 'EncryptArchive',
+          Effect: 'Allow',
+          Action: ['kms:GenerateDataKey'],
+          Resource: [params.kmsKeyArn],
+        });
+      }
       return {
         environment: { ARCHIVE_BUCKET: bucket ?? ref(ARCHIVE_BUCKET_LOGICAL_ID), ARCHIVE_PREFIX: prefix },
-        statements: [
-          {
-            Sid: 'WriteArchive',
-            Effect: 'Allow',
-            Action: ['s3:PutObject'],
-            Resource: [archiveObjectsArn(bucket, prefix)],
-          },
-        ],
-        resources: bucket === undefined ? archiveBucketResources() : {},
+        statements,
+        resources: bucket === undefined ? archiveBucketResources(params.kmsKeyArn) : {},
       };
     },
   },

@@ -1,11 +1,23 @@
-import { buildDeployment, parseDeployParameters, type Deployment } from '../../../shared/deploy';
+import {
+  buildDeployment,
+  enabledTopology,
+  parseDeployParameters,
+  type Deployment,
+} from '../../../shared/deploy';
 import type { PolicyStatement } from '../../../shared/deploy/iam';
 import { dashboardWidgets } from '../../../shared/deploy/dashboard';
-import { sinkQueueSettings } from '../../../shared/queue/topology';
+import { sinkQueueSettings, topologyProblems } from '../../../shared/queue/topology';
 import type { RawParameters } from '../../../shared/deploy/parameters';
 
+/** Every sink, with the settings kafka and postgres cannot be deployed without. */
+const EVERY_SINK: RawParameters = {
+  sinks: 'kafka,eventbridge,postgres,s3',
+  kafkaBrokers: 'b-1.example:9092',
+  postgresSecretName: 'eventgate/database',
+};
+
 function build(raw: RawParameters = {}, stage = 'dev'): Deployment {
-  return buildDeployment(parseDeployParameters(raw, stage));
+  return buildDeployment(parseDeployParameters({ ...EVERY_SINK, ...raw }, stage));
 }
 
 function statementsOf(deployment: Deployment, roleId: string): PolicyStatement[] {
@@ -170,5 +182,142 @@ describe('buildDeployment', () => {
         expect(apart).toBe(true);
       }
     }
+  });
+});
+
+describe('a production deploy', () => {
+  const resourcesOf = (deployment: Deployment) => deployment.resources.Resources;
+
+  test('with no parameters deploys only the sinks that need no outside settings', () => {
+    const deployment = buildDeployment(parseDeployParameters({}, 'dev'));
+    expect(Object.keys(deployment.functions)).toEqual(['ingest', 'eventbridgeWorker', 's3Worker']);
+    expect(resourcesOf(deployment).ArchiveBucket?.Type).toBe('AWS::S3::Bucket');
+  });
+
+  test('refuses kafka and postgres without their settings, naming every missing parameter at once', () => {
+    expect(() => buildDeployment(parseDeployParameters({ sinks: 'kafka,postgres' }, 'dev'))).toThrow(
+      /kafkaBrokers=.*postgresSecretName=/,
+    );
+  });
+
+  test('refuses a topology AWS would reject', () => {
+    const settings = {
+      ...sinkQueueSettings('postgres'),
+      batchSize: 50,
+      maximumBatchingWindowSeconds: 0,
+      maxConcurrency: 1,
+    };
+    const problems = topologyProblems(settings);
+    expect(problems).toEqual([
+      'postgres: maxConcurrency must be an integer from 2 to 1000, got 1',
+      'postgres: batchSize 50 needs maximumBatchingWindowSeconds of at least 1 (SQS hands out 10 at a time)',
+    ]);
+    expect(topologyProblems(sinkQueueSettings('postgres'))).toEqual([]);
+    const params = parseDeployParameters({ sinks: 's3' }, 'dev');
+    expect(() => enabledTopology(params, () => ({ ...sinkQueueSettings('s3'), maxConcurrency: 1 }))).toThrow(
+      /s3: maxConcurrency must be/,
+    );
+  });
+
+  test('puts the workers that reach private endpoints in the VPC, with the network-interface policy', () => {
+    const deployment = build({ vpcSubnetIds: 'subnet-0a1, subnet-0b2', vpcSecurityGroupIds: 'sg-0c3' });
+    const vpc = { subnetIds: ['subnet-0a1', 'subnet-0b2'], securityGroupIds: ['sg-0c3'] };
+    expect(deployment.functions.postgresWorker?.vpc).toEqual(vpc);
+    expect(deployment.functions.kafkaWorker?.vpc).toEqual(vpc);
+    expect(deployment.functions.eventbridgeWorker?.vpc).toBeUndefined();
+    expect(deployment.functions.s3Worker?.vpc).toBeUndefined();
+    expect(deployment.functions.ingest?.vpc).toBeUndefined();
+    const managed = (roleId: string) => resourcesOf(deployment)[roleId]?.Properties.ManagedPolicyArns;
+    expect(JSON.stringify(managed('PostgresWorkerRole'))).toContain('AWSLambdaVPCAccessExecutionRole');
+    expect(managed('EventbridgeWorkerRole')).toBeUndefined();
+    expect(managed('IngestRole')).toBeUndefined();
+  });
+
+  test('puts the ingest function in the VPC only when a sync topic writes to a sink behind it', () => {
+    const vpcParams = { vpcSubnetIds: 'subnet-0a1', vpcSecurityGroupIds: 'sg-0c3' };
+    expect(build({ ...vpcParams, syncSinks: 'postgres' }).functions.ingest?.vpc).toBeDefined();
+    expect(build({ ...vpcParams, syncSinks: 'eventbridge' }).functions.ingest?.vpc).toBeUndefined();
+  });
+
+  test('refuses half a VPC and malformed ids', () => {
+    expect(() => build({ vpcSubnetIds: 'subnet-0a1' })).toThrow(/go together/);
+    expect(() => build({ vpcSubnetIds: 'subnet-0a1', vpcSecurityGroupIds: 'default' })).toThrow(
+      /security group ids/,
+    );
+  });
+
+  test('retains every queue and DLQ when a sink or the stack is removed', () => {
+    const queues = Object.values(resourcesOf(build())).filter(
+      (resource) => resource.Type === 'AWS::SQS::Queue',
+    );
+    expect(queues).toHaveLength(8);
+    for (const queue of queues)
+      expect([queue.DeletionPolicy, queue.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+  });
+
+  test('alarms on failed deliveries, throttles, in-flight backlogs, ingest errors and API 5xx', () => {
+    const resources = resourcesOf(build({ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' }));
+    const alarms = Object.entries(resources).filter(
+      ([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm',
+    );
+    const ids = alarms.map(([id]) => id);
+    for (const sink of ['Kafka', 'Eventbridge', 'Postgres', 'S3']) {
+      expect(ids).toEqual(
+        expect.arrayContaining([
+          `${sink}FailedEventsAlarm`,
+          `${sink}WorkerThrottlesAlarm`,
+          `${sink}InFlightAlarm`,
+        ]),
+      );
+    }
+    expect(ids).toEqual(
+      expect.arrayContaining(['IngestErrorsAlarm', 'IngestThrottlesAlarm', 'Ingest5xxAlarm']),
+    );
+    const failed = resources.PostgresFailedEventsAlarm?.Properties;
+    expect(failed).toMatchObject({ Namespace: 'EventGate', MetricName: 'FailedEvents' });
+    expect(failed?.Dimensions).toEqual([
+      { Name: 'service', Value: 'eventgate-dev' },
+      { Name: 'sink', Value: 'postgres' },
+    ]);
+    for (const [, alarm] of alarms)
+      expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+  });
+
+  test('hands the gateway its keys, access map and schemas, with read grants for s3:// locations', () => {
+    const deployment = build({
+      tokenPublicKeysUrl: 'https://login.example.com/keys',
+      accessConfig: 's3://eventgate-config/prod/access.json',
+      topicSchemas: 's3://eventgate-config/prod/topics/',
+    });
+    expect(deployment.functions.ingest?.environment).toMatchObject({
+      TOKEN_PUBLIC_KEYS_URL: 'https://login.example.com/keys',
+      ACCESS_CONFIG: 's3://eventgate-config/prod/access.json',
+      TOPIC_SCHEMAS: 's3://eventgate-config/prod/topics/',
+    });
+    expect(statement(deployment, 'IngestRole', 'ReadConfigurationObjects')?.Resource).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::eventgate-config/prod/access.json' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::eventgate-config/prod/topics/*' },
+    ]);
+    expect(statement(deployment, 'IngestRole', 'ListTopicSchemas')).toMatchObject({
+      Action: ['s3:ListBucket'],
+      Condition: { StringLike: { 's3:prefix': ['prod/topics/*'] } },
+    });
+    expect(() => build({ tokenPublicKeysUrl: 'http://insecure.example.com/keys' })).toThrow(/https:\/\/…/);
+  });
+
+  test('encrypts queues and the archive with a customer-managed key, and grants its use', () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const deployment = build({ kmsKeyArn: key });
+    const resources = resourcesOf(deployment);
+    expect(resources.PostgresQueue?.Properties).toMatchObject({ KmsMasterKeyId: key });
+    expect(resources.PostgresQueue?.Properties).not.toHaveProperty('SqsManagedSseEnabled');
+    expect(JSON.stringify(resources.ArchiveBucket?.Properties.BucketEncryption)).toContain('aws:kms');
+    expect(statement(deployment, 'IngestRole', 'UseQueueKey')?.Action).toEqual([
+      'kms:GenerateDataKey',
+      'kms:Decrypt',
+    ]);
+    expect(statement(deployment, 'PostgresWorkerRole', 'UseQueueKey')?.Action).toEqual(['kms:Decrypt']);
+    expect(statement(deployment, 'S3WorkerRole', 'EncryptArchive')?.Resource).toEqual([key]);
+    expect(statement(build(), 'IngestRole', 'UseQueueKey')).toBeUndefined();
   });
 });

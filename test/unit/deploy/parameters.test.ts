@@ -6,7 +6,7 @@ import {
 
 describe('parseSinkList', () => {
   test('defaults to every sink in canonical order', () => {
-    expect(parseSinkList(undefined)).toEqual(['kafka', 'eventbridge', 'postgres', 's3']);
+    expect(parseDeployParameters({}, 'dev').sinks).toEqual(['eventbridge', 's3']);
   });
 
   test('keeps the canonical order, drops duplicates and ignores case and blanks', () => {

@@ -38,11 +38,34 @@ describe('serverless.yml bridge', () => {
     const asked: string[] = [];
     const bridge = loadBridge();
     const functions = await bridge.functions({
-      resolveVariable: resolverFor({ sinks: 'kafka', alarmTopicArn: '' }, asked),
+      resolveVariable: resolverFor({ sinks: 'kafka', kafkaBrokers: 'b-1:9092', alarmTopicArn: '' }, asked),
     });
     expect(Object.keys(functions)).toEqual(['ingest', 'kafkaWorker']);
     expect(functions.kafkaWorker).toMatchObject({ name: 'eventgate-qa-kafka-worker' });
     for (const name of builders.deployParameterNames()) expect(asked).toContain(`param:${name}, null`);
+    expect(asked).toContain('self:custom.eventgate.overrides, null');
+  });
+
+  test('applies custom.eventgate.overrides to the generated resources', async () => {
+    const bridge = loadBridge();
+    const resolveVariable: Resolve = async (variable) =>
+      variable === 'self:custom.eventgate.overrides, null'
+        ? { S3Queue: { Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: null } } }
+        : resolverFor({ sinks: 's3' }, [])(variable);
+    const resources = await bridge.resources({ resolveVariable });
+    const queue = resources.Resources.S3Queue as { Properties: Record<string, unknown> };
+    expect(queue.Properties.MessageRetentionPeriod).toBe(1_209_600);
+    expect(queue.Properties).not.toHaveProperty('SqsManagedSseEnabled');
+    expect(queue.Properties.QueueName).toBe('eventgate-qa-s3');
+  });
+
+  test('refuses overrides of anything but properties and policies', async () => {
+    const bridge = loadBridge();
+    const resolveVariable: Resolve = async (variable) =>
+      variable === 'self:custom.eventgate.overrides, null'
+        ? { S3Queue: { Type: 'AWS::SNS::Topic' } }
+        : resolverFor({ sinks: 's3' }, [])(variable);
+    await expect(bridge.resources({ resolveVariable })).rejects.toThrow(/may change Properties/);
   });
 
   test('hands every property the same deployment', async () => {
@@ -59,7 +82,9 @@ describe('serverless.yml bridge', () => {
     await expect(
       bridge.functions({ resolveVariable: resolverFor({ sinks: 'rabbitmq' }, []) }),
     ).rejects.toThrow(/unknown sinks/);
-    const functions = await bridge.functions({ resolveVariable: resolverFor({ sinks: 'postgres' }, []) });
+    const functions = await bridge.functions({
+      resolveVariable: resolverFor({ sinks: 'postgres', postgresSecretName: 'eventgate/db' }, []),
+    });
     expect(Object.keys(functions)).toEqual(['ingest', 'postgresWorker']);
   });
 });

@@ -173,6 +173,17 @@ describe('health', () => {
     conf.setConfig({ token_public_keys_url: `${conf.dir}/jwks.json` });
   });
 
+  it('is 503 while no signing key is configured: every producer would get 401', async () => {
+    conf.setConfig({ token_public_keys_url: '' });
+    app = build({ EVENTGATE_SINKS: 'postgres' });
+    const response = await app(v2Event({ method: 'GET', path: '/health' }));
+    expect(response.statusCode).toBe(503);
+    expect((bodyOf(response).failures as Record<string, string>).tokens).toMatch(
+      /no signing keys configured/,
+    );
+    conf.setConfig({ token_public_keys_url: `${conf.dir}/jwks.json` });
+  });
+
   it('reports a failing sink of a sync topic as 503 with the reason', async () => {
     conf.setConfig({
       topics: { 'public.cps.za.test': { mode: 'sync' } },
