@@ -11,6 +11,7 @@ export type Command = {
 const COMMANDS: Record<string, () => Command> = {
   dev: () => (require('./dev') as typeof import('./dev')).command,
   replay: () => (require('./replay') as typeof import('./replay')).command,
+  dlq: () => (require('./dlq') as typeof import('./dlq')).command,
   backlog: () => (require('./backlog') as typeof import('./backlog')).command,
   token: () => (require('./token') as typeof import('./token')).command,
   validate: () => (require('./validate') as typeof import('./validate')).command,
@@ -24,6 +25,7 @@ function usage(): string {
     'Commands:',
     '  dev        run the whole gateway locally (what `npm start` does)',
     '  replay     move messages from a sink DLQ back to its queue',
+    '  dlq        peek into a sink DLQ without moving anything, or purge it',
     '  backlog    per-sink queue depth, in-flight, DLQ depth and oldest age',
     '  token      mint a development token from the local signing key',
     '  validate   check config, access map and every topic schema',
