@@ -19,6 +19,7 @@ import {
   type Statement,
 } from './template-queries';
 import { readZip } from './zip';
+import { templateProblems } from './cfn-spec';
 
 const SERVICE = 'eventgate';
 const STAGE = 'citest';
@@ -26,13 +27,37 @@ const SUBSET_STAGE = 'cisubset';
 const ALARM_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:eventgate-ops';
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
+const VPC = { subnetIds: ['subnet-0a1b2c', 'subnet-0d4e5f'], securityGroupIds: ['sg-0123abc'] };
+const KEYS_URL = 'https://login.example.com/.well-known/jwks.json';
+
+/** Every sink, with what each needs, in private subnets, with the gateway's keys: a real deploy. */
+const FULLY_CONFIGURED = {
+  sinks: 'kafka,eventbridge,postgres,s3',
+  kafkaBrokers: 'b-1.msk.example:9098,b-2.msk.example:9098',
+  postgresSecretName: 'eventgate/database',
+  vpcSubnetIds: VPC.subnetIds.join(','),
+  vpcSecurityGroupIds: VPC.securityGroupIds.join(','),
+  tokenPublicKeysUrl: KEYS_URL,
+};
+
 let full: PackagedService;
 let subset: PackagedService;
+let defaults: PackagedService;
+let refused: unknown;
 
-// Two `serverless package` runs side by side, each in its own copy of the service.
+// Four `serverless package` runs side by side, each in its own copy of the service: fully
+// configured, one sink, no parameters at all, and sinks without their settings (which must fail).
 beforeAll(async () => {
+  const refusal = packageService({ stage: 'cirefused', params: { sinks: 'kafka,postgres' } }).then(
+    (packaged) => {
+      packaged.cleanup();
+      return undefined;
+    },
+    (error: unknown) => error,
+  );
   const runs = await Promise.allSettled([
-    packageService({ stage: STAGE }),
+    packageService({ stage: STAGE, params: FULLY_CONFIGURED }),
+    packageService({ stage: 'cidefault' }),
     packageService({
       stage: SUBSET_STAGE,
       params: {
@@ -44,15 +69,108 @@ beforeAll(async () => {
       },
     }),
   ]);
-  const [fullRun, subsetRun] = runs;
+  const [fullRun, defaultRun, subsetRun] = runs;
   if (fullRun.status === 'fulfilled') full = fullRun.value;
+  if (defaultRun.status === 'fulfilled') defaults = defaultRun.value;
   if (subsetRun.status === 'fulfilled') subset = subsetRun.value;
+  refused = await refusal;
   for (const run of runs) if (run.status === 'rejected') throw run.reason;
-}, 180_000);
+}, 400_000);
 
 afterAll(() => {
   full?.cleanup();
   subset?.cleanup();
+  defaults?.cleanup();
+});
+
+describe('the packaged templates against the CloudFormation resource specification', () => {
+  test('fully configured: every type, property, required property and GetAtt attribute exists', () => {
+    expect(templateProblems(full.template)).toEqual([]);
+  });
+
+  test('with no parameters at all: the same', () => {
+    expect(templateProblems(defaults.template)).toEqual([]);
+  });
+
+  test('one sink with alarms and S3 configuration: the same', () => {
+    expect(templateProblems(subset.template)).toEqual([]);
+  });
+});
+
+describe('a deploy with no parameters', () => {
+  test('deploys the sinks that can deliver without settings: EventBridge and an archive bucket of its own', () => {
+    const workers = resourcesOfType(defaults.template, 'AWS::Lambda::Function')
+      .map(([, fn]) => props(fn).FunctionName)
+      .sort();
+    expect(workers).toEqual([
+      'eventgate-cidefault-eventbridge-worker',
+      'eventgate-cidefault-ingest',
+      'eventgate-cidefault-s3-worker',
+    ]);
+    // Serverless' deployment bucket, and the archive.
+    expect(resourcesOfType(defaults.template, 'AWS::S3::Bucket').map(([id]) => id)).toEqual(
+      expect.arrayContaining(['ArchiveBucket', 'ServerlessDeploymentBucket']),
+    );
+  });
+
+  test('kafka and postgres without their settings are refused, naming each missing parameter', () => {
+    expect(refused).toBeInstanceOf(Error);
+    const message = (refused as Error).message;
+    expect(message).toMatch(/kafkaBrokers=/);
+    expect(message).toMatch(/postgresSecretName=/);
+  });
+});
+
+describe('a fully configured deploy', () => {
+  test('runs the kafka and postgres workers in the given subnets, with network-interface rights', () => {
+    for (const sink of ['kafka', 'postgres'] as const) {
+      const [, worker] = lambdaByName(full.template, workerName(STAGE, sink));
+      expect(props(worker).VpcConfig).toEqual({
+        SubnetIds: VPC.subnetIds,
+        SecurityGroupIds: VPC.securityGroupIds,
+      });
+      const role = full.template.Resources[logicalIdOfRole(worker)];
+      expect(JSON.stringify(role?.Properties?.ManagedPolicyArns)).toContain(
+        'AWSLambdaVPCAccessExecutionRole',
+      );
+    }
+    for (const name of [
+      workerName(STAGE, 'eventbridge'),
+      workerName(STAGE, 's3'),
+      `${SERVICE}-${STAGE}-ingest`,
+    ]) {
+      expect(props(lambdaByName(full.template, name)[1]).VpcConfig).toBeUndefined();
+    }
+  });
+
+  test('tells the ingest function where the signing keys are', () => {
+    const [, ingest] = lambdaByName(full.template, `${SERVICE}-${STAGE}-ingest`);
+    expect(
+      (props(ingest).Environment as { Variables: Record<string, unknown> }).Variables.TOKEN_PUBLIC_KEYS_URL,
+    ).toBe(KEYS_URL);
+  });
+
+  test('retains every queue and DLQ when the stack or a sink is removed', () => {
+    const queues = resourcesOfType(full.template, 'AWS::SQS::Queue');
+    expect(queues).toHaveLength(8);
+    for (const [, queue] of queues) {
+      expect(queue).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+  });
+
+  test('alarms on failed deliveries, throttles, in-flight backlogs, ingest errors and API 5xx', () => {
+    const alarms = resourcesOfType(full.template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => props(alarm));
+    const metrics = alarms.map((alarm) => `${String(alarm.Namespace)}/${String(alarm.MetricName)}`);
+    const count = (metric: string) => metrics.filter((name) => name === metric).length;
+    expect(count('EventGate/FailedEvents')).toBe(4);
+    expect(count('AWS/SQS/ApproximateNumberOfMessagesNotVisible')).toBe(4);
+    expect(count('AWS/Lambda/Throttles')).toBe(5);
+    expect(count('AWS/Lambda/Errors')).toBe(1);
+    expect(count('AWS/ApiGateway/5xx')).toBe(1);
+    const api5xx = alarms.find((alarm) => alarm.MetricName === '5xx');
+    expect(api5xx?.Dimensions).toEqual([{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }]);
+    expect(full.template.Resources.HttpApi?.Type).toBe('AWS::ApiGatewayV2::Api');
+  });
 });
 
 function workerName(stage: string, sink: SinkName): string {
@@ -214,8 +332,11 @@ describe('packaged template with every sink', () => {
         expect({ owner, resource }).not.toEqual({ owner, resource: '*' });
       }
     }
+    // The one managed policy allowed: AWS's own network-interface policy, for functions in the VPC.
     for (const [, role] of resourcesOfType(template(), 'AWS::IAM::Role')) {
-      expect(props(role).ManagedPolicyArns).toBeUndefined();
+      for (const arn of asArray(props(role).ManagedPolicyArns as never)) {
+        expect(JSON.stringify(arn)).toMatch(/:policy\/service-role\/AWSLambdaVPCAccessExecutionRole"/);
+      }
     }
   });
 
@@ -390,7 +511,8 @@ describe('packaged template with only the postgres sink', () => {
       [`${SERVICE}-${SUBSET_STAGE}-ingest`, workerName(SUBSET_STAGE, 'postgres')].sort(),
     );
 
-    expect(resourcesOfType(template(), 'AWS::CloudWatch::Alarm')).toHaveLength(2);
+    // The queue's four alarms, the worker's throttles, and the ingest function's three.
+    expect(resourcesOfType(template(), 'AWS::CloudWatch::Alarm')).toHaveLength(8);
     expect(resourcesOfType(template(), 'AWS::IAM::Role')).toHaveLength(2);
     expect(resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping')).toHaveLength(1);
     // The deployment bucket only: no archive bucket without the s3 sink.
