@@ -1,6 +1,5 @@
 import { authorize } from '../auth/access';
 import { AuthError, extractToken } from '../auth/token';
-import { DEFAULTS } from '../config/settings';
 import type { Delivery, SinkFailure } from '../delivery/types';
 import { createEnvelope, type Envelope } from '../envelope';
 import type { GatewayState } from '../gateway/state';
@@ -185,7 +184,7 @@ export async function postEvents(
   context: PostEventsContext,
 ): Promise<HttpResponse> {
   const { state } = context;
-  const maxBody = state.config.max_body_bytes ?? DEFAULTS.max_body_bytes;
+  const maxBody = state.config.max_body_bytes;
   if (request.body !== null && request.body.length > maxBody) {
     return errorResponse(413, { type: 'size', message: `Request body is larger than ${maxBody} bytes` });
   }
@@ -204,7 +203,7 @@ export async function postEvents(
 
   const parsed = parseEventsBody(request.body, request.headers['content-type']);
   if (!parsed.ok) return errorResponse(parsed.status, parsed.error);
-  const maxBatch = state.config.max_batch_events ?? DEFAULTS.max_batch_events;
+  const maxBatch = state.config.max_batch_events;
   if (parsed.batch && parsed.events.length === 0) {
     return errorResponse(400, { type: 'validation', message: 'A batch must hold at least one event' });
   }
@@ -234,7 +233,7 @@ export async function postEvents(
     const report = await context.deliveries[topic.mode].deliver(
       topic.sinks,
       envelopes,
-      state.config.sync_timeout_ms ?? DEFAULTS.sync_timeout_ms,
+      state.config.sync_timeout_ms,
     );
     for (const [position, result] of results.entries()) {
       if (!result.accepted) continue;
