@@ -7,7 +7,6 @@ import type { HttpRequest } from '../http/request';
 import { errorResponse, json, type ApiError, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
-import { MAX_QUEUED_EVENT_BYTES } from '../queue/publisher';
 import { parseEventsBody } from './body';
 
 export interface PostEventsContext {
@@ -54,12 +53,12 @@ async function authenticate(
 }
 
 /**
- * The largest event a topic takes: its own setting, and for async topics never more than fits in one
- * queue message with the envelope around it.
+ * The largest event a topic takes: its own setting, and never more than its delivery can carry
+ * (for async topics, what fits in one queue message with the envelope around it).
  */
-function eventSizeLimit(topic: Topic): number | null {
-  if (topic.mode === 'async') return Math.min(topic.maxEventBytes ?? Infinity, MAX_QUEUED_EVENT_BYTES);
-  return topic.maxEventBytes;
+function eventSizeLimit(topic: Topic, delivery: Delivery): number | null {
+  const limits = [topic.maxEventBytes, delivery.maxEventBytes].filter((limit) => limit !== null);
+  return limits.length === 0 ? null : Math.min(...limits);
 }
 
 /**
@@ -98,7 +97,7 @@ function admit(
       errors: [{ type: decision.type, message: decision.message }],
     };
   }
-  const limit = eventSizeLimit(topic);
+  const limit = eventSizeLimit(topic, context.deliveries[topic.mode]);
   if (limit !== null && bodyBytes * MAX_REWRITE_GROWTH > limit) {
     const bytes = Buffer.byteLength(JSON.stringify(event));
     if (bytes > limit) {
