@@ -46,7 +46,11 @@ const instantSink: Sink = {
 const instantSinks: SinkProvider = async () => instantSink;
 
 /** Takes every event and does nothing: what the handler costs before its delivery step. */
-const noDelivery: Delivery = { deliver: async (): Promise<DeliveryReport> => new Map() };
+const noDelivery: Delivery = {
+  maxEventBytes: null,
+  deliver: async (): Promise<DeliveryReport> => new Map(),
+  health: async () => new Map(),
+};
 
 interface ScenarioRun extends Run {
   cpuMs: number;
@@ -289,9 +293,6 @@ export async function benchIngest(
     const bare = createIngestApp({
       state: new GatewayStateLoader({ confDir: conf.dir, env }),
       deliveries: { sync: noDelivery, async: noDelivery },
-      sinks: instantSinks,
-      sqs,
-      queueUrls,
     });
 
     const asyncToken = await conf.token(ASYNC_SUBJECT);

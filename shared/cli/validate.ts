@@ -2,18 +2,23 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAccessMap } from '../auth/access';
+import { ConfigValidationError } from '../config/errors';
 import { availableSinks } from '../config/load';
+import { JsonLocator } from '../config/locate';
+import { checkConfig } from '../config/parse';
 import { confDir as defaultConfDir, type GatewayConfig } from '../config/settings';
 import { isS3Uri, resolveLocation } from '../config/source';
 import { GatewayStateLoader } from '../gateway/state';
+import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import { compileSchema } from '../validation/validator';
 import type { Command } from './main';
 
 const HELP = `Usage: eventgate validate [--conf DIR]
 
-Checks config.json, the access map, the topic keys file and every topic schema (syntax, safety,
-compilation, settings that name missing topics or sinks). Each problem is printed as
-FILE:LINE: message. Exits 1 when there is any problem.
+Checks config.json (against its schema: types, limits, unknown keys), the access map, the topic
+keys file and every topic schema (syntax, safety, compilation, settings that name missing topics
+or sinks). Every problem is printed as FILE:LINE: message, at the line of the bad value. Exits 1
+when there is any problem.
 `;
 
 interface Problem {
@@ -62,17 +67,47 @@ async function readJsonFile(
   }
 }
 
+/** Problems of a document that carry JSON pointers, each at the line of the value it is about. */
+function locatedProblems(file: string, text: string, error: ConfigValidationError): Problem[] {
+  const locator = new JsonLocator(text);
+  return error.problems
+    .map((problem) => ({
+      file,
+      line: problem.pointer === '' && problem.key === undefined ? 1 : locator.lineOf(problem),
+      message: problem.message,
+    }))
+    .sort((a, b) => a.line - b.line);
+}
+
+/** Problems of config.json itself, against the schema of the gateway and of every sink. */
+function configProblems(
+  file: string,
+  config: { text: string; value: unknown },
+  catalog: SinkCatalog,
+): { problems: Problem[]; settings: GatewayConfig | null } {
+  if (typeof config.value !== 'object' || config.value === null || Array.isArray(config.value)) {
+    return { problems: [{ file, line: 1, message: 'must hold a JSON object' }], settings: null };
+  }
+  const checked = checkConfig(config.value, { catalog, unknownKeys: 'reject' });
+  const problems = locatedProblems(file, config.text, new ConfigValidationError(file, checked.problems));
+  return { problems, settings: checked.config as unknown as GatewayConfig };
+}
+
 export async function validateConfiguration(
   confDir: string,
   env: NodeJS.ProcessEnv = process.env,
+  catalog: SinkCatalog = sinkCatalog,
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
   const configFile = path.join(confDir, 'config.json');
   const config = await readJsonFile(configFile, problems);
   if (!config) return problems;
-  const settings = config.value as GatewayConfig;
+  const checked = configProblems(configFile, config, catalog);
+  problems.push(...checked.problems);
+  const settings = checked.settings;
+  if (!settings) return problems;
 
-  const accessLocation = resolveLocation(settings.access_config ?? 'access.json', confDir);
+  const accessLocation = resolveLocation(settings.access_config, confDir);
   if (!isS3Uri(accessLocation)) {
     const access = await readJsonFile(accessLocation, problems);
     if (access) {
@@ -89,7 +124,7 @@ export async function validateConfiguration(
     }
   }
 
-  const schemasAt = resolveLocation(settings.topic_schemas ?? 'topics', confDir);
+  const schemasAt = resolveLocation(settings.topic_schemas, confDir);
   if (!isS3Uri(schemasAt)) {
     const entries = await readdir(schemasAt).catch(() => [] as string[]);
     for (const entry of entries.filter((name) => name.endsWith('.json')).sort()) {
@@ -99,6 +134,10 @@ export async function validateConfiguration(
       try {
         compileSchema(schema.value, file);
       } catch (error) {
+        if (error instanceof ConfigValidationError) {
+          problems.push(...locatedProblems(file, schema.text, error));
+          continue;
+        }
         const message = (error as Error).message;
         problems.push({ file, line: lineMentioning(schema.text, quotedNames(message)), message });
       }
@@ -106,14 +145,16 @@ export async function validateConfiguration(
   }
 
   if (problems.length === 0) {
-    // Everything parsed on its own; now the cross-checks the gateway makes at load.
+    // Everything parsed on its own; now the cross-checks the gateway makes at load. Without a
+    // configured sink (a deployment names them in the environment) every sink counts as available.
     try {
-      const sinks = availableSinks(settings, env);
+      const sinks = availableSinks(settings, env, catalog);
       await new GatewayStateLoader({
         confDir,
+        catalog,
         env: {
           ...env,
-          EVENTGATE_SINKS: env.EVENTGATE_SINKS ?? (sinks.length > 0 ? sinks.join(',') : 'postgres'),
+          EVENTGATE_SINKS: env.EVENTGATE_SINKS ?? (sinks.length > 0 ? sinks : catalog.names).join(','),
         },
       }).current();
     } catch (error) {

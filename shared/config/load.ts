@@ -3,6 +3,8 @@ import type { GatewayConfig } from './settings';
 import { readJson, resolveLocation } from './source';
 import { ConfigError } from './errors';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
+import type { ConfigDocument } from '../sinks/definition';
+import { parseConfig } from './parse';
 import type { SinkName } from '../sinks/types';
 
 /**
@@ -18,6 +20,7 @@ const ENV_OVERRIDES: ReadonlyArray<[keyof GatewayConfig, string]> = [
   ['token_audience', 'TOKEN_AUDIENCE'],
 ];
 
+/** config.json with the environment's overrides, checked and completed (see ./parse.ts). */
 export async function loadConfig(
   confDir: string,
   env: NodeJS.ProcessEnv = process.env,
@@ -28,7 +31,7 @@ export async function loadConfig(
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new ConfigError(`${location} must hold a JSON object`);
   }
-  let document: Record<string, unknown> = { ...doc };
+  let document: ConfigDocument = { ...doc };
   for (const [key, variable] of ENV_OVERRIDES) {
     const value = env[variable];
     if (value !== undefined && value !== '') document[key] = value;
@@ -36,10 +39,7 @@ export async function loadConfig(
   for (const definition of catalog.definitions) {
     document = definition.settings.fromEnvironment?.(document, env) ?? document;
   }
-  if (document.token_public_keys_url === undefined && document.token_public_key_url !== undefined) {
-    document.token_public_keys_url = document.token_public_key_url;
-  }
-  return document as GatewayConfig;
+  return parseConfig(document, location, catalog);
 }
 
 /** The legacy `topic_keys_config` file: topic → field used as the message key. */

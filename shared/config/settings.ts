@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { SinkName } from '../sinks/types';
+import { CONFIG_DEFAULTS } from './schema';
 
 export type TopicMode = 'sync' | 'async';
 
@@ -15,41 +16,38 @@ export interface TopicSettings {
 }
 
 /**
- * conf/config.json. Keys of the Python EventGate keep their names and meaning; the rest extend them.
- * Each sink owns further keys, typed and described in its folder (shared/sinks/<sink>/settings.ts).
+ * conf/config.json as loaded: checked against its schema (./schema.ts) with every default filled in,
+ * so the keys with a default are always there. Keys of the Python EventGate keep their names and
+ * meaning; the rest extend them. Each sink owns further keys, typed and described in its folder
+ * (shared/sinks/<sink>/settings.ts).
  */
 export interface GatewayConfig {
   readonly [sinkKey: string]: unknown;
-  access_config?: string;
+  access_config: string;
   topic_keys_config?: string;
   /** Where topic schemas are discovered: a directory (default `<confDir>/topics`) or an s3:// prefix. */
-  topic_schemas?: string;
+  topic_schemas: string;
   token_provider_url?: string;
   token_public_keys_url?: string;
   /** Legacy spelling of `token_public_keys_url`. */
   token_public_key_url?: string;
   token_issuer?: string;
   token_audience?: string;
-  token_keys_ttl_seconds?: number;
+  token_keys_ttl_seconds: number;
   ssl_ca_bundle?: string | boolean;
   /** Largest accepted request body. */
-  max_body_bytes?: number;
+  max_body_bytes: number;
   /** Largest accepted batch (JSON array body). */
-  max_batch_events?: number;
+  max_batch_events: number;
   /** Budget for each sink write on the sync path. */
-  sync_timeout_ms?: number;
+  sync_timeout_ms: number;
   /** How long loaded config, access map, schemas and keys are trusted before a reload. */
-  reload_ttl_seconds?: number;
-  topics?: Record<string, TopicSettings>;
+  reload_ttl_seconds: number;
+  topics: Record<string, TopicSettings>;
 }
 
-export const DEFAULTS = {
-  max_body_bytes: 1024 * 1024,
-  max_batch_events: 500,
-  sync_timeout_ms: 10_000,
-  reload_ttl_seconds: 300,
-  token_keys_ttl_seconds: 28 * 60,
-} as const;
+/** The defaults the schema fills in, for code that runs without a loaded configuration. */
+export const DEFAULTS = CONFIG_DEFAULTS;
 
 /** Directory holding config.json, access.json, topics/ and api.yaml. */
 export function confDir(env: NodeJS.ProcessEnv = process.env): string {

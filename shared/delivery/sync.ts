@@ -1,6 +1,6 @@
 import type { Envelope } from '../envelope';
 import type { Sink, SinkName } from '../sinks/types';
-import { recordFailure, type Delivery, type DeliveryReport } from './types';
+import { checkEach, recordFailure, type Delivery, type DeliveryHealth, type DeliveryReport } from './types';
 import { withTimeout } from '../timeout';
 
 export type SinkProvider = (name: SinkName) => Promise<Sink>;
@@ -16,7 +16,18 @@ export interface SyncDeliveryOptions {
  * exactly which sinks took the event.
  */
 export class SyncDelivery implements Delivery {
+  /** Each sink bounds its own writes; only the topic's setting limits an event's size. */
+  readonly maxEventBytes = null;
+
   constructor(private readonly options: SyncDeliveryOptions) {}
+
+  /** Each sink's own health check: the sync path writes to the sink itself. */
+  health(sinks: readonly SinkName[], timeoutMs: number): Promise<DeliveryHealth> {
+    return checkEach(sinks, timeoutMs, async (name) => {
+      const result = await (await this.options.sinks(name)).health();
+      return result.status === 'down' ? result.message : result.status;
+    });
+  }
 
   async deliver(
     sinks: readonly SinkName[],

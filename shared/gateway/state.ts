@@ -4,7 +4,7 @@ import { parseAccessMap, type AccessMap } from '../auth/access';
 import { KeyStore } from '../auth/keys';
 import { TokenVerifier } from '../auth/token';
 import { availableSinks, loadConfig, loadLegacyTopicKeys, syncCapableSinks } from '../config/load';
-import { DEFAULTS, type GatewayConfig } from '../config/settings';
+import type { GatewayConfig } from '../config/settings';
 import { readJson, resolveLocation } from '../config/source';
 import { ConfigError } from '../config/errors';
 import { logger } from '../observability/logger';
@@ -35,7 +35,7 @@ export interface GatewayStateOptions {
 }
 
 async function loadAccessMap(config: GatewayConfig, confDir: string): Promise<AccessMap> {
-  const location = resolveLocation(config.access_config ?? 'access.json', confDir);
+  const location = resolveLocation(config.access_config, confDir);
   return parseAccessMap(await readJson(location), location);
 }
 
@@ -69,7 +69,7 @@ export class GatewayStateLoader {
 
   async current(): Promise<GatewayState> {
     if (!this.state) return this.load();
-    const ttl = (this.state.config.reload_ttl_seconds ?? DEFAULTS.reload_ttl_seconds) * 1000;
+    const ttl = this.state.config.reload_ttl_seconds * 1000;
     if (this.now() - this.state.loadedAt > ttl && !this.loading) {
       this.load().catch((error: unknown) => logger.error('configuration reload failed', { error }));
     }
@@ -144,7 +144,7 @@ export class GatewayStateLoader {
         url,
         store: new KeyStore({
           url: location,
-          ttlSeconds: config.token_keys_ttl_seconds ?? DEFAULTS.token_keys_ttl_seconds,
+          ttlSeconds: config.token_keys_ttl_seconds,
           logger: { warn: (message, attributes) => logger.warn(message, { ...attributes }) },
         }),
       };

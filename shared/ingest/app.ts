@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Delivery } from '../delivery/types';
-import type { SinkProvider } from '../delivery/sync';
 import type { GatewayState, GatewayStateLoader } from '../gateway/state';
 import type { ApiGatewayEvent } from '../http/request';
 import { normalizeRequest, type HttpRequest } from '../http/request';
 import { errorResponse, json, text, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
-import type { SinkName } from '../sinks/types';
+import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import { correlationIdOf } from './correlation';
 import { docsAsset, docsPage } from './docs';
 import { health } from './health';
@@ -16,11 +14,10 @@ import { matchRoute } from './routes';
 
 export interface IngestAppOptions {
   state: GatewayStateLoader;
-  /** Writes for sync topics, enqueues for async topics. */
+  /** Writes for sync topics, enqueues for async topics; also what /health and size limits ask. */
   deliveries: { sync: Delivery; async: Delivery };
-  sinks: SinkProvider;
-  sqs: SQSClient;
-  queueUrls: Partial<Record<SinkName, string>>;
+  /** The sinks /health lists. */
+  catalog?: SinkCatalog;
   startedAt?: number;
 }
 
@@ -73,9 +70,8 @@ async function route(
     }
     case '/health':
       return health(state, {
-        sqs: options.sqs,
-        queueUrls: options.queueUrls,
-        sinks: options.sinks,
+        deliveries: options.deliveries,
+        sinkNames: (options.catalog ?? sinkCatalog).names,
         startedAt: options.startedAt ?? Date.now(),
       });
     case '/topics':

@@ -5,7 +5,7 @@ import { GatewayStateLoader } from '../gateway/state';
 import { QueuePublisher } from '../queue/publisher';
 import { queueUrlVariable } from '../queue/topology';
 import { SinkRegistry } from '../sinks/registry';
-import { SINK_NAMES } from '../sinks/catalog';
+import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { createIngestApp, type IngestApp } from './app';
 
@@ -17,11 +17,16 @@ export interface IngestHandlerOptions {
   queueUrls?: Partial<Record<SinkName, string>>;
   /** Overrides the sinks built from config (tests, benchmarks). */
   sinks?: SinkProvider;
+  /** The sinks configuration may name; default every sink EventGate has. */
+  catalog?: SinkCatalog;
 }
 
-export function queueUrlsFromEnv(env: NodeJS.ProcessEnv): Partial<Record<SinkName, string>> {
+export function queueUrlsFromEnv(
+  env: NodeJS.ProcessEnv,
+  catalog: SinkCatalog = sinkCatalog,
+): Partial<Record<SinkName, string>> {
   const urls: Partial<Record<SinkName, string>> = {};
-  for (const sink of SINK_NAMES) {
+  for (const sink of catalog.names) {
     const url = env[queueUrlVariable(sink)];
     if (url) urls[sink] = url;
   }
@@ -32,7 +37,11 @@ export function queueUrlsFromEnv(env: NodeJS.ProcessEnv): Partial<Record<SinkNam
  * Sinks follow the loaded config. Every reload yields a new config object, so clients are rebuilt
  * (and the old ones closed) only when its content changed: an unchanged reload keeps connections.
  */
-export function sinksFollowingConfig(state: GatewayStateLoader, env: NodeJS.ProcessEnv): SinkProvider {
+export function sinksFollowingConfig(
+  state: GatewayStateLoader,
+  env: NodeJS.ProcessEnv,
+  catalog: SinkCatalog = sinkCatalog,
+): SinkProvider {
   let current: { config: GatewayConfig; content: string; registry: SinkRegistry } | undefined;
   return async (name) => {
     const { config } = await state.current();
@@ -42,7 +51,7 @@ export function sinksFollowingConfig(state: GatewayStateLoader, env: NodeJS.Proc
         current.config = config;
       } else {
         void current?.registry.closeAll();
-        current = { config, content, registry: new SinkRegistry(config, env) };
+        current = { config, content, registry: new SinkRegistry(config, env, catalog) };
       }
     }
     return current.registry.get(name);
@@ -52,16 +61,15 @@ export function sinksFollowingConfig(state: GatewayStateLoader, env: NodeJS.Proc
 /** Wires the ingest app to its real collaborators: config from CONF_DIR, SQS, sinks from config. */
 export function createIngestHandler(options: IngestHandlerOptions = {}): IngestApp {
   const env = options.env ?? process.env;
-  const state = new GatewayStateLoader({ confDir: options.confDir ?? defaultConfDir(env), env });
+  const catalog = options.catalog ?? sinkCatalog;
+  const state = new GatewayStateLoader({ confDir: options.confDir ?? defaultConfDir(env), env, catalog });
   // The middleware stack is resolved once instead of on every call: it is most of an enqueue's CPU.
   const sqs = options.sqs ?? new SQSClient({ cacheMiddleware: true });
-  const queueUrls = options.queueUrls ?? queueUrlsFromEnv(env);
-  const sinks = options.sinks ?? sinksFollowingConfig(state, env);
+  const queueUrls = options.queueUrls ?? queueUrlsFromEnv(env, catalog);
+  const sinks = options.sinks ?? sinksFollowingConfig(state, env, catalog);
   return createIngestApp({
     state,
-    sqs,
-    queueUrls,
-    sinks,
+    catalog,
     deliveries: {
       sync: new SyncDelivery({ sinks, timeoutMs: DEFAULTS.sync_timeout_ms }),
       async: new QueuePublisher({ client: sqs, queueUrls }),

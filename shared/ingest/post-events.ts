@@ -1,6 +1,5 @@
 import { authorize } from '../auth/access';
 import { AuthError, extractToken } from '../auth/token';
-import { DEFAULTS } from '../config/settings';
 import type { Delivery, SinkFailure } from '../delivery/types';
 import { createEnvelope, type Envelope } from '../envelope';
 import type { GatewayState } from '../gateway/state';
@@ -8,7 +7,6 @@ import type { HttpRequest } from '../http/request';
 import { errorResponse, json, type ApiError, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
-import { MAX_QUEUED_EVENT_BYTES } from '../queue/publisher';
 import { parseEventsBody } from './body';
 
 export interface PostEventsContext {
@@ -55,12 +53,12 @@ async function authenticate(
 }
 
 /**
- * The largest event a topic takes: its own setting, and for async topics never more than fits in one
- * queue message with the envelope around it.
+ * The largest event a topic takes: its own setting, and never more than its delivery can carry
+ * (for async topics, what fits in one queue message with the envelope around it).
  */
-function eventSizeLimit(topic: Topic): number | null {
-  if (topic.mode === 'async') return Math.min(topic.maxEventBytes ?? Infinity, MAX_QUEUED_EVENT_BYTES);
-  return topic.maxEventBytes;
+function eventSizeLimit(topic: Topic, delivery: Delivery): number | null {
+  const limits = [topic.maxEventBytes, delivery.maxEventBytes].filter((limit) => limit !== null);
+  return limits.length === 0 ? null : Math.min(...limits);
 }
 
 /**
@@ -99,7 +97,7 @@ function admit(
       errors: [{ type: decision.type, message: decision.message }],
     };
   }
-  const limit = eventSizeLimit(topic);
+  const limit = eventSizeLimit(topic, context.deliveries[topic.mode]);
   if (limit !== null && bodyBytes * MAX_REWRITE_GROWTH > limit) {
     const bytes = Buffer.byteLength(JSON.stringify(event));
     if (bytes > limit) {
@@ -185,7 +183,7 @@ export async function postEvents(
   context: PostEventsContext,
 ): Promise<HttpResponse> {
   const { state } = context;
-  const maxBody = state.config.max_body_bytes ?? DEFAULTS.max_body_bytes;
+  const maxBody = state.config.max_body_bytes;
   if (request.body !== null && request.body.length > maxBody) {
     return errorResponse(413, { type: 'size', message: `Request body is larger than ${maxBody} bytes` });
   }
@@ -204,7 +202,7 @@ export async function postEvents(
 
   const parsed = parseEventsBody(request.body, request.headers['content-type']);
   if (!parsed.ok) return errorResponse(parsed.status, parsed.error);
-  const maxBatch = state.config.max_batch_events ?? DEFAULTS.max_batch_events;
+  const maxBatch = state.config.max_batch_events;
   if (parsed.batch && parsed.events.length === 0) {
     return errorResponse(400, { type: 'validation', message: 'A batch must hold at least one event' });
   }
@@ -234,7 +232,7 @@ export async function postEvents(
     const report = await context.deliveries[topic.mode].deliver(
       topic.sinks,
       envelopes,
-      state.config.sync_timeout_ms ?? DEFAULTS.sync_timeout_ms,
+      state.config.sync_timeout_ms,
     );
     for (const [position, result] of results.entries()) {
       if (!result.accepted) continue;

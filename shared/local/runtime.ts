@@ -7,7 +7,8 @@ import { confDir as defaultConfDir } from '../config/settings';
 import { GatewayStateLoader } from '../gateway/state';
 import { createIngestHandler } from '../ingest/handler';
 import { sinkQueueSettings, type SinkQueueSettings } from '../queue/topology';
-import { createWorkerHandler } from '../queue/worker';
+import { createSinkWorker } from '../queue/sink-worker';
+import { sinkCatalog } from '../sinks/catalog';
 import { postgresSink } from '../sinks/postgres';
 import type { PostgresConfigKeys } from '../sinks/postgres/settings';
 import { SinkRegistry } from '../sinks/registry';
@@ -171,12 +172,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
 
     for (const [sink, queue] of queues) {
-      const worker = createWorkerHandler({
-        sinkName: sink,
-        sink: () => sinkFor(sink),
-        queueUrl: queue.queueUrl,
+      // The factory every Lambda worker is built with, handed the runtime's own queue and sinks.
+      const worker = createSinkWorker(sinkCatalog.get(sink), {
+        env,
         sqs,
-        backoff: { baseSeconds: queue.settings.retryBaseSeconds, maxSeconds: queue.settings.retryMaxSeconds },
+        queueUrl: queue.queueUrl,
+        settings: queue.settings,
+        sink: () => sinkFor(sink),
       });
       const poller = new EventSourcePoller({
         sqs,

@@ -1,7 +1,18 @@
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type SendMessageBatchRequestEntry,
+} from '@aws-sdk/client-sqs';
 import type { Envelope } from '../envelope';
 import type { SinkName } from '../sinks/types';
-import { recordFailure, type Delivery, type DeliveryReport } from '../delivery/types';
+import {
+  checkEach,
+  recordFailure,
+  type Delivery,
+  type DeliveryHealth,
+  type DeliveryReport,
+} from '../delivery/types';
 
 /** SQS caps: 10 entries and 1 MiB of payload per SendMessageBatch, 1 MiB per message. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
@@ -72,10 +83,24 @@ export function chunkForBatches<T extends { bytes: number }>(messages: readonly 
  * counts as enqueued only when every one of its sink queues acknowledged it.
  */
 export class QueuePublisher implements Delivery {
+  /** An event must fit in one queue message with its envelope around it. */
+  readonly maxEventBytes = MAX_QUEUED_EVENT_BYTES;
   private readonly entryRetries: number;
 
   constructor(private readonly options: QueuePublisherOptions) {
     this.entryRetries = options.entryRetries ?? 2;
+  }
+
+  /** Each sink's queue answers: an accepted event can be enqueued (the worker's health is its alarms'). */
+  health(sinks: readonly SinkName[], timeoutMs: number): Promise<DeliveryHealth> {
+    return checkEach(sinks, timeoutMs, async (sink) => {
+      const queueUrl = this.options.queueUrls[sink];
+      if (!queueUrl) return 'queue not configured';
+      await this.options.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      return 'ok';
+    });
   }
 
   async deliver(sinks: readonly SinkName[], events: readonly Envelope[]): Promise<DeliveryReport> {

@@ -60,7 +60,8 @@ function topicNameOf(location: string): string {
 }
 
 export interface RegistryInputs {
-  config: GatewayConfig;
+  /** The loaded configuration, or as much of it as the registry reads. */
+  config: Partial<Pick<GatewayConfig, 'topics' | 'topic_schemas'>>;
   confDir: string;
   /** Sinks this deployment can deliver to; a topic's default. */
   availableSinks: SinkName[];

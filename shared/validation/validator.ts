@@ -2,7 +2,7 @@ import Ajv, { type AnySchemaObject, type ErrorObject, type ValidateFunction } fr
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import secureMetaSchema from 'ajv/lib/refs/json-schema-secure.json';
-import { ConfigError } from '../config/errors';
+import { ConfigError, ConfigValidationError } from '../config/errors';
 
 /** One reason an event does not match its topic's schema, with where in the event it applies. */
 export type SchemaViolation = {
@@ -56,8 +56,11 @@ export function compileSchema(schema: unknown, source: string): EventValidator {
     throw new ConfigError(`${source}: a topic schema must be a JSON object`);
   }
   if (!isSecure(schema)) {
-    const problems = (isSecure.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message}`);
-    throw new ConfigError(`${source}: schema is not safe to evaluate (${problems.join('; ')})`);
+    const problems = (isSecure.errors ?? []).map((error) => ({
+      pointer: error.instancePath,
+      message: `schema is not safe to evaluate: ${error.instancePath || '/'} ${error.message}`,
+    }));
+    throw new ConfigValidationError(source, problems);
   }
   const ajvSchema = schema as AnySchemaObject;
   let validate: ValidateFunction;

@@ -57,7 +57,7 @@ export async function startCliRuntime(options: CliRunOptions): Promise<CliRuntim
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`eventgate dev did not start in time:\n${output}`)),
-      options.startTimeoutMs ?? 60_000,
+      options.startTimeoutMs ?? 180_000,
     );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type KeyLike } from 'jose';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { Delivery, DeliveryReport } from '../../shared/delivery/types';
+import type { Delivery, DeliveryHealth, DeliveryReport } from '../../shared/delivery/types';
 import type { Envelope } from '../../shared/envelope';
 import type { SinkName } from '../../shared/sinks/types';
 
@@ -110,10 +110,22 @@ export function v1Event(spec: RequestSpec): APIGatewayProxyEvent {
   };
 }
 
-/** A delivery that records what it was given and fails the sinks it is told to. */
+/**
+ * A delivery that records what it was given and fails the sinks it is told to. It answers the
+ * questions that depend on the way out (size limit, health) like the real delivery it stands in for.
+ */
 export class RecordingDelivery implements Delivery {
   readonly calls: Array<{ sinks: SinkName[]; events: Envelope[] }> = [];
   failing = new Set<SinkName>();
+  readonly maxEventBytes: number | null;
+
+  constructor(private readonly like: Pick<Delivery, 'maxEventBytes' | 'health'>) {
+    this.maxEventBytes = like.maxEventBytes;
+  }
+
+  health(sinks: readonly SinkName[], timeoutMs: number): Promise<DeliveryHealth> {
+    return this.like.health(sinks, timeoutMs);
+  }
 
   async deliver(sinks: readonly SinkName[], events: readonly Envelope[]): Promise<DeliveryReport> {
     this.calls.push({ sinks: [...sinks], events: [...events] });

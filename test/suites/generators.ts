@@ -8,6 +8,8 @@ import { MAX_QUEUED_EVENT_BYTES } from '../../shared/queue/publisher';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GatewayStateLoader } from '../../shared/gateway/state';
 import { createIngestApp, type IngestApp } from '../../shared/ingest/app';
+import { SyncDelivery } from '../../shared/delivery/sync';
+import { QueuePublisher } from '../../shared/queue/publisher';
 import type { Sink, SinkName } from '../../shared/sinks/types';
 import { RecordingDelivery, validRunsEvent, validTestEvent } from '../helpers/gateway';
 
@@ -1528,8 +1530,6 @@ export interface InProcessGateway {
  * queues, so every route can answer as in production without a network.
  */
 export function inProcessGateway(confDir: string): InProcessGateway {
-  const sync = new RecordingDelivery();
-  const queued = new RecordingDelivery();
   const healthySink = async (name: SinkName): Promise<Sink> => ({
     name,
     write: async () => [],
@@ -1539,11 +1539,15 @@ export function inProcessGateway(confDir: string): InProcessGateway {
   // /health probes each sink's queue; this stand-in answers the probe.
   const sqs = new SQSClient({ region: 'us-east-1' });
   sqs.send = (async () => ({ Attributes: {} })) as unknown as SQSClient['send'];
+  const sync = new RecordingDelivery(new SyncDelivery({ sinks: healthySink, timeoutMs: 1000 }));
+  const queued = new RecordingDelivery(
+    new QueuePublisher({
+      client: sqs,
+      queueUrls: { postgres: 'https://sqs.local/postgres', kafka: 'https://sqs.local/kafka' },
+    }),
+  );
   const app = createIngestApp({
     state: new GatewayStateLoader({ confDir, env: { EVENTGATE_SINKS: 'postgres,kafka' } }),
-    sinks: healthySink,
-    sqs,
-    queueUrls: { postgres: 'https://sqs.local/postgres', kafka: 'https://sqs.local/kafka' },
     deliveries: { sync, async: queued },
   });
   return { app, deliveryCount: () => sync.calls.length + queued.calls.length };

@@ -116,7 +116,7 @@ export async function connectionFromSecret(
  * function's own region). Undefined means the sink is not configured.
  */
 export async function postgresSinkOptionsFromConfig(
-  config: PostgresConfigKeys & Pick<GatewayConfig, 'topics'>,
+  config: PostgresConfigKeys & Partial<Pick<GatewayConfig, 'topics'>>,
   env: NodeJS.ProcessEnv = process.env,
   dependencies: PostgresConfigDependencies = {},
 ): Promise<PostgresSinkOptions | undefined> {

@@ -1,6 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createEnvelope } from '../../../shared/envelope';
 import { startLocalRuntime, type LocalRuntime } from '../../../shared/local/runtime';
+import { QueuePublisher } from '../../../shared/queue/publisher';
 import { createTestConf, type TestConf } from '../../helpers/gateway';
 import { createTestDatabase, type TestDatabase } from '../../peers/postgres';
 import {
@@ -122,6 +123,26 @@ describe('async delivery to Postgres: duplicates, poison events, idempotent retr
     sqs?.destroy();
     await database?.drop();
     conf?.cleanup();
+  });
+
+  it('answers /health from the queue delivery: 200 while the sink queue answers', async () => {
+    const response = await fetch(`${runtime.url}/health`);
+    const body = (await response.json()) as { dependencies: Record<string, string> };
+    expect(response.status).toBe(200);
+    expect(body.dependencies).toMatchObject({ postgres: 'ok', kafka: 'not configured' });
+  });
+
+  it("asks each sink's queue when asked for health, and says why a queue does not answer", async () => {
+    const queueUrl = runtime.queues.postgres?.queueUrl as string;
+    const publisher = new QueuePublisher({
+      client: sqs,
+      queueUrls: { postgres: queueUrl, kafka: queueUrl.replace(/[^/]+$/, 'no-such-queue') },
+    });
+    const verdicts = await publisher.health(['postgres', 'kafka', 's3'], 5000);
+    expect(verdicts.get('postgres')).toBe('ok');
+    expect(verdicts.get('kafka')).toMatch(/\S/);
+    expect(verdicts.get('kafka')).not.toBe('ok');
+    expect(verdicts.get('s3')).toBe('queue not configured');
   });
 
   it('absorbs a duplicate delivery of the same envelope: one row', async () => {

@@ -3,6 +3,10 @@ import path from 'node:path';
 import { dlqName, queueName, queueUrlVariable, sinkQueueSettings } from '../../../shared/queue/topology';
 import { SINK_NAMES } from '../../../shared/sinks/catalog';
 import type { SinkName } from '../../../shared/sinks/types';
+import { createEnvelope } from '../../../shared/envelope';
+import { fauxqsSqsClient, startFauxqs } from '../../peers/fauxqs';
+import { createTestDatabase } from '../../peers/postgres';
+import { createQueue, sqsEventFrom } from '../workers/sqs-event';
 import { clientsIn, templateEnvironment, unpackBundle } from './bundle';
 import { packageService, type PackagedService, type Template } from './package-service';
 import {
@@ -482,6 +486,54 @@ describe('packaged template with every sink', () => {
       expect(statuses).toEqual(Object.fromEntries(paths.map((p) => [p, 200])));
     } finally {
       bundle.remove();
+    }
+  });
+
+  test('the packaged postgres worker delivers a real SQS batch with the environment the template gives it', async () => {
+    const [, worker] = lambdaByName(template(), workerName(STAGE, 'postgres'));
+    const variables = (props(worker).Environment as { Variables: Record<string, unknown> }).Variables;
+    const [fauxqs, database] = await Promise.all([startFauxqs(), createTestDatabase()]);
+    const sqs = fauxqsSqsClient(fauxqs.endpoint);
+    const bundle = unpackBundle(path.join(full.outputDir, 'postgresWorker.zip'));
+    try {
+      const queue = await createQueue(sqs, 'packaged-postgres-worker');
+      const batch = Array.from({ length: 3 }, (_, index) =>
+        createEnvelope({
+          topic: 'public.cps.za.test',
+          payload: { index },
+          subject: 's',
+          correlationId: `c-${index}`,
+        }),
+      );
+      const event = await sqsEventFrom(sqs, queue, 'postgres', batch, ['not an envelope']);
+      const env = {
+        ...templateEnvironment(variables),
+        CONF_DIR: path.join(bundle.directory, 'conf'),
+        DATABASE_URL: database.url,
+        [queueUrlVariable('postgres')]: queue.url,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SQS: fauxqs.endpoint,
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        SQS_EVENT: JSON.stringify(event),
+      };
+      const script = `
+        const { handler } = require(${JSON.stringify(`./${bundle.entry}`)});
+        handler(JSON.parse(process.env.SQS_EVENT), {}).then((response) => {
+          process.stdout.write(JSON.stringify(response));
+          process.exit(0);
+        });`;
+      const response = JSON.parse(await bundle.run(script, env)) as unknown;
+      const poison = event.Records.find((record) => record.body === 'not an envelope')?.messageId;
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: poison }] });
+      const rows = await database.query<{ event_id: string }>('SELECT event_id FROM public_cps_za_test');
+      expect(rows.map((row) => row.event_id).sort()).toEqual(batch.map((envelope) => envelope.id).sort());
+    } finally {
+      bundle.remove();
+      sqs.destroy();
+      await Promise.allSettled([fauxqs.stop(), database.drop()]);
     }
   });
 

@@ -9,7 +9,7 @@ import { lockedChildren, runCli, startCliRuntime, type CliRuntime } from '../../
 // The local runtime exactly as `npm start` runs it: the CLI process, its port, the shipped conf/,
 // the embedded SQS server and (unless DATABASE_URL is set) the embedded database, all in their own
 // processes. Nothing here is wired up differently from what a user gets.
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 const TOPIC = 'public.cps.za.test';
 const TABLE = 'public_cps_za_test';

@@ -1,8 +1,10 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parse as parseYaml } from 'yaml';
+import { SyncDelivery } from '../../../shared/delivery/sync';
 import { GatewayStateLoader } from '../../../shared/gateway/state';
 import { createIngestApp, type IngestApp } from '../../../shared/ingest/app';
 import { ROUTES } from '../../../shared/ingest/routes';
+import { QueuePublisher } from '../../../shared/queue/publisher';
 import type { Sink, SinkName } from '../../../shared/sinks/types';
 import {
   createTestConf,
@@ -21,8 +23,6 @@ let asyncDelivery: RecordingDelivery;
 let sinkHealth: Partial<Record<SinkName, Awaited<ReturnType<Sink['health']>>>>;
 
 function build(env: NodeJS.ProcessEnv = { EVENTGATE_SINKS: 'postgres,kafka' }): IngestApp {
-  sync = new RecordingDelivery();
-  asyncDelivery = new RecordingDelivery();
   sinkHealth = {};
   const state = new GatewayStateLoader({ confDir: conf.dir, env });
   const sinks = async (name: SinkName): Promise<Sink> => ({
@@ -31,14 +31,15 @@ function build(env: NodeJS.ProcessEnv = { EVENTGATE_SINKS: 'postgres,kafka' }): 
     health: async () => sinkHealth[name] ?? { status: 'ok' },
     close: async () => undefined,
   });
-  return createIngestApp({
-    state,
-    sinks,
-    // Queue health is covered against a real SQS server in the integration suite.
-    sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }),
-    queueUrls: {},
-    deliveries: { sync, async: asyncDelivery },
-  });
+  sync = new RecordingDelivery(new SyncDelivery({ sinks, timeoutMs: 1000 }));
+  asyncDelivery = new RecordingDelivery(
+    new QueuePublisher({
+      // Queue health is covered against a real SQS server in the integration suite.
+      client: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }),
+      queueUrls: {},
+    }),
+  );
+  return createIngestApp({ state, deliveries: { sync, async: asyncDelivery } });
 }
 
 // The shipped config makes every topic async; here the test topic is sync so both paths are covered.

@@ -1,5 +1,4 @@
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import type { GatewayConfig } from '../../../shared/config/settings';
 import { ConfigError } from '../../../shared/config/errors';
 import { postgresSinkOptionsFromConfig } from '../../../shared/sinks/postgres/sink';
 import type { SecretsReader } from '../../../shared/sinks/postgres/config';
@@ -167,7 +166,7 @@ describe('postgresSinkOptionsFromConfig: the rest of the postgres settings', () 
   const env = { DATABASE_URL: 'postgres://db/events' };
 
   test('tables, schema, pool size and the configured topics are passed on', async () => {
-    const config: GatewayConfig = {
+    const config: Parameters<typeof postgresSinkOptionsFromConfig>[0] = {
       postgres: { tables: { 'public.cps.za.runs': 'runs' }, schema: 'events', pool_max: 3 },
       topics: { 'public.cps.za.runs': {}, 'public.cps.za.test': {} },
     };
@@ -181,7 +180,9 @@ describe('postgresSinkOptionsFromConfig: the rest of the postgres settings', () 
   });
 
   test('configured topics whose tables would clash are refused at load', async () => {
-    const config: GatewayConfig = { topics: { 'orders.created': {}, orders_created: {} } };
+    const config: Parameters<typeof postgresSinkOptionsFromConfig>[0] = {
+      topics: { 'orders.created': {}, orders_created: {} },
+    };
     await expect(postgresSinkOptionsFromConfig(config, env)).rejects.toThrow(/would both write to table/);
   });
 

@@ -1,7 +1,6 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { GatewayConfig } from '../../../shared/config/settings';
 import { ConfigError } from '../../../shared/config/errors';
 import { loadTopicRegistry } from '../../../shared/topics/registry';
 
@@ -16,7 +15,9 @@ function schema(name: string, body: unknown): void {
   writeFileSync(path.join(dir, 'topics', `${name}.json`), JSON.stringify(body));
 }
 
-const load = (config: GatewayConfig, extra: Partial<Parameters<typeof loadTopicRegistry>[0]> = {}) =>
+type RegistryConfig = Parameters<typeof loadTopicRegistry>[0]['config'];
+
+const load = (config: RegistryConfig, extra: Partial<Parameters<typeof loadTopicRegistry>[0]> = {}) =>
   loadTopicRegistry({ config, confDir: dir, availableSinks: ['postgres'], legacyKeys: {}, ...extra });
 
 describe('topic registry', () => {
@@ -50,7 +51,7 @@ describe('topic registry', () => {
 
   it('refuses a sync topic routed to a sink this process cannot write to', async () => {
     schema('t', { type: 'object' });
-    const config: GatewayConfig = { topics: { t: { mode: 'sync', sinks: ['postgres'] } } };
+    const config: RegistryConfig = { topics: { t: { mode: 'sync', sinks: ['postgres'] } } };
     await expect(load(config, { syncCapable: ['eventbridge'] })).rejects.toThrow(/syncSinks/);
     await expect(load(config, { syncCapable: ['postgres'] })).resolves.toBeDefined();
   });
