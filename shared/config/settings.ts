@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { CorsSettings } from '../ingest/cors';
 import type { SinkName } from '../sinks/types';
 
 export type TopicMode = 'sync' | 'async';
@@ -12,6 +13,8 @@ export interface TopicSettings {
   /** Field of the event that identifies it for the client; used as an idempotency key when no header is sent. */
   id_field?: string;
   max_event_bytes?: number;
+  /** This topic's CORS policy, replacing the global one for its routes. */
+  cors?: CorsSettings;
 }
 
 export interface KafkaSaslSettings {
@@ -100,6 +103,8 @@ export interface GatewayConfig {
   /** How long loaded config, access map, schemas and keys are trusted before a reload. */
   reload_ttl_seconds?: number;
   topics?: Record<string, TopicSettings>;
+  /** CORS policy of the browser-facing routes; none means no cross-origin access. */
+  cors?: CorsSettings;
 }
 
 export const DEFAULTS = {

@@ -7,6 +7,7 @@ import { availableSinks, loadConfig, loadLegacyTopicKeys, syncCapableSinks } fro
 import { DEFAULTS, type GatewayConfig } from '../config/settings';
 import { readJson, resolveLocation } from '../config/source';
 import { ConfigError } from '../config/errors';
+import { compileCorsPolicies, type CorsPolicies } from '../ingest/cors';
 import { logger } from '../observability/logger';
 import type { SinkName } from '../sinks/types';
 import { loadTopicRegistry, type TopicRegistry } from '../topics/registry';
@@ -22,6 +23,8 @@ export interface GatewayState {
   /** The signing keys behind `verifier`, for /health. */
   keys: KeyStore | null;
   apiSpec: string;
+  /** CORS policies, checked at load. */
+  cors: CorsPolicies;
   loadedAt: number;
 }
 
@@ -124,6 +127,7 @@ export class GatewayStateLoader {
       verifier,
       keys: verifier ? (this.keyStore?.store ?? null) : null,
       apiSpec,
+      cors: compileCorsPolicies(config),
       loadedAt: this.now(),
     };
   }

@@ -9,10 +9,11 @@ import { errorResponse, json, text, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
 import type { SinkName } from '../sinks/types';
 import { correlationIdOf } from './correlation';
+import { addCorsHeaders, answerPreflight, type CorsRoute } from './cors';
 import { docsAsset, docsPage } from './docs';
 import { health } from './health';
 import { postEvents } from './post-events';
-import { matchRoute } from './routes';
+import { matchRoute, type RouteMatch } from './routes';
 
 export interface IngestAppOptions {
   state: GatewayStateLoader;
@@ -25,6 +26,17 @@ export interface IngestAppOptions {
 }
 
 export type IngestApp = (event: ApiGatewayEvent) => Promise<HttpResponse>;
+
+async function reloadNow(options: IngestAppOptions): Promise<HttpResponse> {
+  const reloaded = await options.state.reload();
+  logger.info('configuration reloaded on request', { topics: reloaded.topics.names().length });
+  return json(200, {
+    success: true,
+    statusCode: 200,
+    message: 'Configuration, access map, schemas and keys reloaded',
+    topics: reloaded.topics.names(),
+  });
+}
 
 async function route(
   request: HttpRequest,
@@ -44,19 +56,34 @@ async function route(
     );
   }
 
-  if (match.path === '/terminate') {
-    const reloaded = await options.state.reload();
-    logger.info('configuration reloaded on request', { topics: reloaded.topics.names().length });
-    return json(200, {
-      success: true,
-      statusCode: 200,
-      message: 'Configuration, access map, schemas and keys reloaded',
-      topics: reloaded.topics.names(),
-    });
-  }
+  // Before reading the current state: a reload must work even when the current state is broken.
+  if (match.path === '/terminate') return reloadNow(options);
 
   const state: GatewayState = await options.state.current();
+  const corsRoute = corsRouteOf(match);
+  if (corsRoute === null) return serve(request, match, state, correlationId, options);
+  if (match.method === 'OPTIONS') return answerPreflight(request, corsRoute, state.cors);
+  const response = await serve(request, match, state, correlationId, options);
+  addCorsHeaders(request, response, corsRoute, state.cors);
+  return response;
+}
+
+/** Routes that answer OPTIONS are open to other origins under the CORS policy. */
+function corsRouteOf(match: Extract<RouteMatch, { kind: 'found' }>): CorsRoute | null {
+  if (!match.allow.includes('OPTIONS')) return null;
+  return { methods: match.allow.filter((method) => method !== 'OPTIONS'), topic: match.params.topic };
+}
+
+async function serve(
+  request: HttpRequest,
+  match: Extract<RouteMatch, { kind: 'found' }>,
+  state: GatewayState,
+  correlationId: string,
+  options: IngestAppOptions,
+): Promise<HttpResponse> {
   switch (match.path) {
+    case '/terminate':
+      return reloadNow(options);
     case '/api':
       return text(200, state.apiSpec, 'application/yaml');
     case '/docs':
