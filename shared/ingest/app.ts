@@ -8,6 +8,8 @@ import { normalizeRequest, type HttpRequest } from '../http/request';
 import { errorResponse, json, text, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
 import type { SinkName } from '../sinks/types';
+import { DEFAULTS } from '../config/settings';
+import { decodeRequestBody } from './content-encoding';
 import { correlationIdOf } from './correlation';
 import { addCorsHeaders, answerPreflight, type CorsRoute } from './cors';
 import { docsAsset, docsPage } from './docs';
@@ -110,7 +112,9 @@ async function serve(
     case '/topics/{topic}': {
       const name = match.params.topic ?? '';
       if (match.method === 'POST') {
-        return postEvents(request, name, { state, correlationId, deliveries: options.deliveries });
+        const decoded = decodeRequestBody(request, state.config.max_body_bytes ?? DEFAULTS.max_body_bytes);
+        if (!decoded.ok) return errorResponse(decoded.status, decoded.error, decoded.headers);
+        return postEvents(decoded.request, name, { state, correlationId, deliveries: options.deliveries });
       }
       const topic = state.topics.get(name);
       if (!topic)

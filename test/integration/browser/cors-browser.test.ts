@@ -131,6 +131,43 @@ async function postFromPage(origin: string, eventId: string): Promise<FetchOutco
   }
 }
 
+/** The page gzips the event itself with CompressionStream and posts it with Content-Encoding. */
+async function postGzipFromPage(origin: string, eventId: string): Promise<FetchOutcome> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${origin}/`);
+    return await page.evaluate(
+      async ({ url, token, event }) => {
+        try {
+          const stream = new Blob([JSON.stringify(event)])
+            .stream()
+            .pipeThrough(new CompressionStream('gzip'));
+          const body = await new Response(stream).arrayBuffer();
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: {
+              Authorization: `Bearer ${token}`,
+              'Content-Type': 'application/json',
+              'Content-Encoding': 'gzip',
+            },
+            body,
+          });
+          return { status: response.status, body: (await response.json()) as { eventId?: string } };
+        } catch (error) {
+          return { error: String(error) };
+        }
+      },
+      {
+        url: `${gateway.url}/topics/public.cps.za.test`,
+        token: await conf.token('TestUser'),
+        event: validTestEvent({ event_id: eventId }),
+      },
+    );
+  } finally {
+    await page.close();
+  }
+}
+
 describe('a producer page in headless Chromium', () => {
   it('posts an event from an allowed origin after the gateway answers the preflight', async () => {
     methodsSeen.length = 0;
@@ -153,5 +190,14 @@ describe('a producer page in headless Chromium', () => {
     expect(outcome.error).toMatch(/Failed to fetch/);
     expect(methodsSeen).toEqual(['OPTIONS']);
     expect(delivery.delivered.length).toBe(before);
+  });
+
+  it('posts a body it compressed itself with gzip', async () => {
+    const outcome = await postGzipFromPage(allowedPage.origin, 'browser-gzip');
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.status).toBe(202);
+    expect(delivery.delivered.map((envelope) => envelope.payload)).toContainEqual(
+      expect.objectContaining({ event_id: 'browser-gzip' }),
+    );
   });
 });
