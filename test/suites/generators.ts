@@ -829,7 +829,8 @@ function contentTypeTable(options: GeneratorOptions): Array<[string | null, read
     ['application/json;charset=UTF-8;foo=bar', ACCEPTED],
     ['application/json;;;', ACCEPTED],
     ['application/vnd.eventgate+json', ACCEPTED],
-    ['application/cloudevents+json; charset=utf-8', ACCEPTED],
+    // A plain event sent as a structured CloudEvent lacks the required attributes.
+    ['application/cloudevents+json; charset=utf-8', [400]],
     ['', ACCEPTED],
     ['   ', ACCEPTED],
     ['application/json; charset=utf-16', [202, 400, 415]],
