@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { CorsSettings } from '../ingest/cors';
+import type { TokenIssuanceSettings } from '../issuer/issuer';
 import type { SinkName } from '../sinks/types';
 
 export type TopicMode = 'sync' | 'async';
@@ -105,6 +106,8 @@ export interface GatewayConfig {
   topics?: Record<string, TopicSettings>;
   /** CORS policy of the browser-facing routes; none means no cross-origin access. */
   cors?: CorsSettings;
+  /** Turns on `POST /token` (client credentials) and `/.well-known/jwks.json`. */
+  token_issuance?: TokenIssuanceSettings;
 }
 
 export const DEFAULTS = {

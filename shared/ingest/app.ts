@@ -96,10 +96,20 @@ async function serve(
         errorResponse(404, { type: 'route', message: 'Resource not found' })
       );
     case '/token': {
+      if (match.method === 'POST') {
+        if (!state.issuer)
+          return errorResponse(404, { type: 'route', message: 'Token issuance is not enabled' });
+        return state.issuer.token(request, correlationId);
+      }
       const location = state.config.token_provider_url;
       if (!location) return errorResponse(404, { type: 'route', message: 'No token provider is configured' });
       return { statusCode: 303, headers: { Location: location }, body: '' };
     }
+    case '/.well-known/jwks.json':
+      return (
+        state.issuer?.jwks() ??
+        errorResponse(404, { type: 'route', message: 'Token issuance is not enabled' })
+      );
     case '/health':
       return health(state, {
         sqs: options.sqs,
