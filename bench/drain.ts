@@ -330,7 +330,7 @@ async function measureSink(
   };
 }
 
-/** The batch's rows as the sink binds them, in EVENT_COLUMNS order. */
+/** The batch's rows as the sink binds them, in INSERT_COLUMNS order. */
 function rowValues(batch: readonly Envelope[]): unknown[] {
   return batch.flatMap((event) => [
     event.id,
@@ -340,6 +340,7 @@ function rowValues(batch: readonly Envelope[]): unknown[] {
     event.correlationId,
     event.key,
     JSON.stringify(event.payload),
+    event.cloudEvent === undefined ? null : JSON.stringify(event.cloudEvent),
   ]);
 }
 

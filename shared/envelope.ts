@@ -1,4 +1,5 @@
 import { parse as parseUuid, v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import type { CloudEventAttributes } from './ingest/cloudevents';
 
 /** Version of the envelope layout written onto queues; bump on an incompatible change. */
 export const ENVELOPE_VERSION = 1;
@@ -16,6 +17,8 @@ export interface Envelope<P = unknown> {
   correlationId: string;
   key: string | null;
   payload: P;
+  /** The CloudEvents context attributes, when the event arrived as a CloudEvent; `payload` is its data. */
+  cloudEvent?: CloudEventAttributes;
 }
 
 // Fixed namespace so the same (topic, idempotency key) maps to the same event id on every instance.

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Command> = {
   backlog: () => (require('./backlog') as typeof import('./backlog')).command,
   token: () => (require('./token') as typeof import('./token')).command,
   validate: () => (require('./validate') as typeof import('./validate')).command,
+  client: () => (require('./client') as typeof import('./client')).command,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -29,6 +30,7 @@ function usage(): string {
     '  backlog    per-sink queue depth, in-flight, DLQ depth and oldest age',
     '  token      mint a development token from the local signing key',
     '  validate   check config, access map and every topic schema',
+    '  client     manage the clients of the token endpoint (add, rotate, remove, list, key)',
     '',
     'Run `eventgate <command> --help` for the options of each.',
   ].join('\n');

@@ -20,6 +20,36 @@ export const CONFIG_DEFAULTS = {
   token_keys_ttl_seconds: 28 * 60,
 } as const;
 
+const textList: JsonSchema = { type: 'array', items: nonEmptyText };
+
+/** `cors`, globally and per topic (shared/ingest/cors.ts). */
+const corsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['allowed_origins'],
+  properties: {
+    allowed_origins: textList,
+    allowed_methods: textList,
+    allowed_headers: textList,
+    exposed_headers: textList,
+    max_age_seconds: { type: 'integer', minimum: 0 },
+  },
+};
+
+/** `token_issuance` (shared/issuer/issuer.ts). */
+const tokenIssuanceSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    clients: nonEmptyText,
+    signing_key: nonEmptyText,
+    issuer: nonEmptyText,
+    lifetime_seconds: { type: 'integer', minimum: 1, maximum: 3600 },
+    clients_ttl_seconds: { type: 'integer', minimum: 0 },
+    region: nonEmptyText,
+  },
+};
+
 function topicSettingsSchema(catalog: SinkCatalog): JsonSchema {
   return {
     type: 'object',
@@ -30,6 +60,7 @@ function topicSettingsSchema(catalog: SinkCatalog): JsonSchema {
       key: nonEmptyText,
       id_field: nonEmptyText,
       max_event_bytes: { type: 'integer', minimum: 1 },
+      cors: corsSchema,
     },
   };
 }
@@ -51,6 +82,8 @@ function coreProperties(catalog: SinkCatalog): Record<string, JsonSchema> {
     sync_timeout_ms: { type: 'integer', minimum: 1, default: CONFIG_DEFAULTS.sync_timeout_ms },
     reload_ttl_seconds: { type: 'number', minimum: 0, default: CONFIG_DEFAULTS.reload_ttl_seconds },
     topics: { type: 'object', additionalProperties: topicSettingsSchema(catalog), default: {} },
+    cors: corsSchema,
+    token_issuance: tokenIssuanceSchema,
   };
 }
 

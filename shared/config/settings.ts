@@ -1,4 +1,6 @@
 import path from 'node:path';
+import type { CorsSettings } from '../ingest/cors';
+import type { TokenIssuanceSettings } from '../issuer/issuer';
 import type { SinkName } from '../sinks/types';
 import { CONFIG_DEFAULTS } from './schema';
 
@@ -13,6 +15,8 @@ export interface TopicSettings {
   /** Field of the event that identifies it for the client; used as an idempotency key when no header is sent. */
   id_field?: string;
   max_event_bytes?: number;
+  /** This topic's CORS policy, replacing the global one for its routes. */
+  cors?: CorsSettings;
 }
 
 /**
@@ -44,6 +48,10 @@ export interface GatewayConfig {
   /** How long loaded config, access map, schemas and keys are trusted before a reload. */
   reload_ttl_seconds: number;
   topics: Record<string, TopicSettings>;
+  /** CORS policy of the browser-facing routes; none means no cross-origin access. */
+  cors?: CorsSettings;
+  /** Turns on `POST /token` (client credentials) and `/.well-known/jwks.json`. */
+  token_issuance?: TokenIssuanceSettings;
 }
 
 /** The defaults the schema fills in, for code that runs without a loaded configuration. */

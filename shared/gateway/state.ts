@@ -7,6 +7,9 @@ import { availableSinks, loadConfig, loadLegacyTopicKeys, syncCapableSinks } fro
 import type { GatewayConfig } from '../config/settings';
 import { readJson, resolveLocation } from '../config/source';
 import { ConfigError } from '../config/errors';
+import { compileCorsPolicies, type CorsPolicies } from '../ingest/cors';
+import { createIssuerGuards, TokenIssuer, type IssuerGuards } from '../issuer/issuer';
+import { KeysWithIssuer } from '../issuer/verification-keys';
 import { logger } from '../observability/logger';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
@@ -23,6 +26,10 @@ export interface GatewayState {
   /** The signing keys behind `verifier`, for /health. */
   keys: KeyStore | null;
   apiSpec: string;
+  /** CORS policies, checked at load. */
+  cors: CorsPolicies;
+  /** The token endpoint, when `token_issuance` is configured. */
+  issuer: TokenIssuer | null;
   loadedAt: number;
 }
 
@@ -56,7 +63,9 @@ export class GatewayStateLoader {
   private loading?: Promise<GatewayState>;
   private keyStore?: { url: string; store: KeyStore };
   // Kept across reloads while its settings stay the same, so remembered tokens survive a reload.
-  private verifier?: { settings: string; verifier: TokenVerifier };
+  private verifier?: { settings: string; verifier: TokenVerifier; keys: KeyStore };
+  // Outlive reloads, so reloading the configuration does not forgive failed token requests.
+  private readonly issuerGuards: IssuerGuards = createIssuerGuards();
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => number;
   private readonly catalog: SinkCatalog;
@@ -120,7 +129,16 @@ export class GatewayStateLoader {
       syncCapable: syncCapableSinks(this.env, this.catalog),
       catalog: this.catalog,
     });
-    const verifier = this.verifierFor(config);
+    const issuer = config.token_issuance
+      ? await TokenIssuer.create({
+          settings: config.token_issuance,
+          confDir,
+          tokenIssuer: config.token_issuer,
+          tokenAudience: config.token_audience,
+          guards: this.issuerGuards,
+        })
+      : null;
+    const verifier = this.verifierFor(config, issuer);
     return {
       confDir,
       config,
@@ -128,17 +146,19 @@ export class GatewayStateLoader {
       topics,
       access,
       verifier,
-      keys: verifier ? (this.keyStore?.store ?? null) : null,
+      keys: verifier ? (this.verifier?.keys ?? null) : null,
       apiSpec,
+      cors: compileCorsPolicies(config),
+      issuer,
       loadedAt: this.now(),
     };
   }
 
   /** The key store outlives reloads unless the key URL changed, so a reload does not drop cached keys. */
-  private verifierFor(config: GatewayConfig): TokenVerifier | null {
+  private verifierFor(config: GatewayConfig, issuer: TokenIssuer | null): TokenVerifier | null {
     const url = config.token_public_keys_url;
-    if (!url) return null;
-    if (this.keyStore?.url !== url) {
+    if (!url && !issuer) return null;
+    if (url && this.keyStore?.url !== url) {
       const location = /^(https?|s3|file):/.test(url) ? url : resolveLocation(url, this.options.confDir);
       this.keyStore = {
         url,
@@ -149,15 +169,21 @@ export class GatewayStateLoader {
         }),
       };
     }
-    const settings = JSON.stringify([url, config.token_issuer, config.token_audience]);
+    const outside = url ? (this.keyStore?.store ?? null) : null;
+    // Tokens the gateway issues itself are checked with its own public key, held in-process.
+    const ownKeys = issuer?.verificationKeys() ?? [];
+    const settings = JSON.stringify([
+      url,
+      config.token_issuer,
+      config.token_audience,
+      ownKeys.map((key) => key.kid),
+    ]);
     if (this.verifier?.settings !== settings) {
+      const keys = issuer ? new KeysWithIssuer(ownKeys, outside) : (outside as KeyStore);
       this.verifier = {
         settings,
-        verifier: new TokenVerifier({
-          keys: this.keyStore.store,
-          issuer: config.token_issuer,
-          audience: config.token_audience,
-        }),
+        keys,
+        verifier: new TokenVerifier({ keys, issuer: config.token_issuer, audience: config.token_audience }),
       };
     }
     return this.verifier.verifier;

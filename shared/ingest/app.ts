@@ -6,11 +6,14 @@ import { normalizeRequest, type HttpRequest } from '../http/request';
 import { errorResponse, json, text, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
+import { DEFAULTS } from '../config/settings';
+import { decodeRequestBody } from './content-encoding';
 import { correlationIdOf } from './correlation';
+import { addCorsHeaders, answerPreflight, type CorsRoute } from './cors';
 import { docsAsset, docsPage } from './docs';
 import { health } from './health';
 import { postEvents } from './post-events';
-import { matchRoute } from './routes';
+import { matchRoute, type RouteMatch } from './routes';
 
 export interface IngestAppOptions {
   state: GatewayStateLoader;
@@ -22,6 +25,17 @@ export interface IngestAppOptions {
 }
 
 export type IngestApp = (event: ApiGatewayEvent) => Promise<HttpResponse>;
+
+async function reloadNow(options: IngestAppOptions): Promise<HttpResponse> {
+  const reloaded = await options.state.reload();
+  logger.info('configuration reloaded on request', { topics: reloaded.topics.names().length });
+  return json(200, {
+    success: true,
+    statusCode: 200,
+    message: 'Configuration, access map, schemas and keys reloaded',
+    topics: reloaded.topics.names(),
+  });
+}
 
 async function route(
   request: HttpRequest,
@@ -41,19 +55,34 @@ async function route(
     );
   }
 
-  if (match.path === '/terminate') {
-    const reloaded = await options.state.reload();
-    logger.info('configuration reloaded on request', { topics: reloaded.topics.names().length });
-    return json(200, {
-      success: true,
-      statusCode: 200,
-      message: 'Configuration, access map, schemas and keys reloaded',
-      topics: reloaded.topics.names(),
-    });
-  }
+  // Before reading the current state: a reload must work even when the current state is broken.
+  if (match.path === '/terminate') return reloadNow(options);
 
   const state: GatewayState = await options.state.current();
+  const corsRoute = corsRouteOf(match);
+  if (corsRoute === null) return serve(request, match, state, correlationId, options);
+  if (match.method === 'OPTIONS') return answerPreflight(request, corsRoute, state.cors);
+  const response = await serve(request, match, state, correlationId, options);
+  addCorsHeaders(request, response, corsRoute, state.cors);
+  return response;
+}
+
+/** Routes that answer OPTIONS are open to other origins under the CORS policy. */
+function corsRouteOf(match: Extract<RouteMatch, { kind: 'found' }>): CorsRoute | null {
+  if (!match.allow.includes('OPTIONS')) return null;
+  return { methods: match.allow.filter((method) => method !== 'OPTIONS'), topic: match.params.topic };
+}
+
+async function serve(
+  request: HttpRequest,
+  match: Extract<RouteMatch, { kind: 'found' }>,
+  state: GatewayState,
+  correlationId: string,
+  options: IngestAppOptions,
+): Promise<HttpResponse> {
   switch (match.path) {
+    case '/terminate':
+      return reloadNow(options);
     case '/api':
       return text(200, state.apiSpec, 'application/yaml');
     case '/docs':
@@ -64,10 +93,20 @@ async function route(
         errorResponse(404, { type: 'route', message: 'Resource not found' })
       );
     case '/token': {
+      if (match.method === 'POST') {
+        if (!state.issuer)
+          return errorResponse(404, { type: 'route', message: 'Token issuance is not enabled' });
+        return state.issuer.token(request, correlationId);
+      }
       const location = state.config.token_provider_url;
       if (!location) return errorResponse(404, { type: 'route', message: 'No token provider is configured' });
       return { statusCode: 303, headers: { Location: location }, body: '' };
     }
+    case '/.well-known/jwks.json':
+      return (
+        state.issuer?.jwks() ??
+        errorResponse(404, { type: 'route', message: 'Token issuance is not enabled' })
+      );
     case '/health':
       return health(state, {
         deliveries: options.deliveries,
@@ -79,7 +118,9 @@ async function route(
     case '/topics/{topic}': {
       const name = match.params.topic ?? '';
       if (match.method === 'POST') {
-        return postEvents(request, name, { state, correlationId, deliveries: options.deliveries });
+        const decoded = decodeRequestBody(request, state.config.max_body_bytes ?? DEFAULTS.max_body_bytes);
+        if (!decoded.ok) return errorResponse(decoded.status, decoded.error, decoded.headers);
+        return postEvents(decoded.request, name, { state, correlationId, deliveries: options.deliveries });
       }
       const topic = state.topics.get(name);
       if (!topic)

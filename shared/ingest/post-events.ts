@@ -8,6 +8,7 @@ import { errorResponse, json, type ApiError, type HttpResponse } from '../http/r
 import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
 import { parseEventsBody } from './body';
+import { cloudEventIdempotencyKey, cloudEventsOf, parseCloudEventsBody } from './cloudevents';
 
 export interface PostEventsContext {
   state: GatewayState;
@@ -200,7 +201,8 @@ export async function postEvents(
     return errorResponse(403, { type: 'auth', message: userDecision.message });
   }
 
-  const parsed = parseEventsBody(request.body, request.headers['content-type']);
+  const parsed =
+    parseCloudEventsBody(request) ?? parseEventsBody(request.body, request.headers['content-type']);
   if (!parsed.ok) return errorResponse(parsed.status, parsed.error);
   const maxBatch = state.config.max_batch_events;
   if (parsed.batch && parsed.events.length === 0) {
@@ -221,10 +223,22 @@ export async function postEvents(
     });
   }
   const bodyBytes = request.body?.length ?? 0;
-  const results = parsed.events.map((event, index) => {
-    const key =
-      idempotencyHeader === null ? null : parsed.batch ? `${idempotencyHeader}#${index}` : idempotencyHeader;
-    return admit(topic, state, identity.subject, event, index, key, context, bodyBytes);
+  const cloudEvents = cloudEventsOf(parsed);
+  const results = parsed.events.map((event, index): EventResult => {
+    const cloudEvent = cloudEvents?.[index];
+    if (cloudEvent && !cloudEvent.ok)
+      return { index, accepted: false, status: 400, errors: cloudEvent.errors };
+    const key = cloudEvent
+      ? cloudEventIdempotencyKey(cloudEvent.attributes, identity.subject)
+      : idempotencyHeader === null
+        ? null
+        : parsed.batch
+          ? `${idempotencyHeader}#${index}`
+          : idempotencyHeader;
+    const result = admit(topic, state, identity.subject, event, index, key, context, bodyBytes);
+    // The attributes reach every sink with the event: Kafka headers, the stored record, EventBridge.
+    if (cloudEvent && result.accepted) result.envelope.cloudEvent = cloudEvent.attributes;
+    return result;
   });
 
   const envelopes = results.flatMap((result) => (result.accepted ? [result.envelope] : []));

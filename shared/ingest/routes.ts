@@ -1,19 +1,30 @@
-/** The gateway's routes, in OpenAPI path syntax; conf/api.yaml documents exactly these. */
+/**
+ * The gateway's routes, in OpenAPI path syntax; conf/api.yaml documents exactly these. Routes with
+ * OPTIONS are the ones pages on other origins may call, under the configured CORS policy.
+ */
 export const ROUTES = [
-  { path: '/api', methods: ['GET'] },
+  { path: '/api', methods: ['GET', 'OPTIONS'] },
   { path: '/docs', methods: ['GET'] },
   { path: '/docs/{asset}', methods: ['GET'] },
-  { path: '/token', methods: ['GET'] },
-  { path: '/health', methods: ['GET'] },
-  { path: '/topics', methods: ['GET'] },
-  { path: '/topics/{topic}', methods: ['GET', 'POST'] },
+  { path: '/token', methods: ['GET', 'POST'] },
+  { path: '/.well-known/jwks.json', methods: ['GET'] },
+  { path: '/health', methods: ['GET', 'OPTIONS'] },
+  { path: '/topics', methods: ['GET', 'OPTIONS'] },
+  { path: '/topics/{topic}', methods: ['GET', 'POST', 'OPTIONS'] },
   { path: '/terminate', methods: ['POST'] },
 ] as const;
 
 export type RoutePath = (typeof ROUTES)[number]['path'];
 
 export type RouteMatch =
-  | { kind: 'found'; path: RoutePath; method: string; params: Record<string, string> }
+  | {
+      kind: 'found';
+      path: RoutePath;
+      method: string;
+      params: Record<string, string>;
+      /** Every method the route serves. */
+      allow: readonly string[];
+    }
   | { kind: 'method-not-allowed'; allow: readonly string[] }
   | { kind: 'not-found' };
 
@@ -44,7 +55,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
       }
       params[name] = value;
     });
-    return { kind: 'found', path: route.path, method: effective, params };
+    return { kind: 'found', path: route.path, method: effective, params, allow: allowed };
   }
   return { kind: 'not-found' };
 }

@@ -119,7 +119,13 @@ export class RecordingDelivery implements Delivery {
   failing = new Set<SinkName>();
   readonly maxEventBytes: number | null;
 
-  constructor(private readonly like: Pick<Delivery, 'maxEventBytes' | 'health'>) {
+  /** `like`: the delivery whose size limit and health this one reports (none: no limit, nothing to check). */
+  constructor(
+    private readonly like: Pick<Delivery, 'maxEventBytes' | 'health'> = {
+      maxEventBytes: null,
+      health: async () => new Map(),
+    },
+  ) {
     this.maxEventBytes = like.maxEventBytes;
   }
 

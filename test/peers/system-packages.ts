@@ -3,6 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 
 const POSTGRES_ROOT = '/usr/lib/postgresql';
 
+/** Where Debian's `chromium` package puts the browser the CORS test drives. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
 function hasKcat(): boolean {
   return spawnSync('kcat', ['-V'], { stdio: 'ignore' }).error === undefined;
 }
@@ -15,13 +18,21 @@ function hasPostgresServer(): boolean {
   );
 }
 
+function hasChromium(): boolean {
+  return existsSync(CHROMIUM_PATH);
+}
+
 /**
  * The peers the tests start are Debian programs (a Postgres server, kcat for the Kafka mock
- * cluster). On a fresh Debian machine where we may install packages, install what is missing so
- * `npm test` works with no other step; elsewhere say what to install.
+ * cluster, Chromium for the browser test). On a fresh Debian machine where we may install packages,
+ * install what is missing so `npm test` works with no other step; elsewhere say what to install.
  */
 export function ensureSystemPackages(): void {
-  const missing = [...(hasKcat() ? [] : ['kcat']), ...(hasPostgresServer() ? [] : ['postgresql'])];
+  const missing = [
+    ...(hasKcat() ? [] : ['kcat']),
+    ...(hasPostgresServer() ? [] : ['postgresql']),
+    ...(hasChromium() ? [] : ['chromium']),
+  ];
   if (missing.length === 0) return;
   const canInstall =
     process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -34,7 +45,10 @@ export function ensureSystemPackages(): void {
   console.log(`Installing test peers: ${missing.join(', ')} (apt-get)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const result = spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
+  const result = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env,
+  });
   if (result.status !== 0)
     console.warn(`apt-get install ${missing.join(' ')} failed; the tests needing them will fail.`);
 }

@@ -9,6 +9,7 @@ import type { Envelope } from '../../envelope';
 import type { EventBridgeConfigKeys } from './settings';
 import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
 import { sdkRequestTimeouts, sleep, withTimeout } from '../../timeout';
+import { fillEventBridgeTemplate } from '../cloudevents';
 
 export interface EventBridgeSinkOptions {
   /** ARN (or name) of the event bus. */
@@ -165,8 +166,8 @@ export class EventBridgeSink implements Sink {
 
   private toEntry(event: Envelope): PutEventsRequestEntry {
     return {
-      Source: (this.options.source ?? '{topic}').replaceAll('{topic}', event.topic),
-      DetailType: this.options.detailType ?? 'JSON',
+      Source: fillEventBridgeTemplate(this.options.source ?? '{topic}', event),
+      DetailType: fillEventBridgeTemplate(this.options.detailType ?? 'JSON', event),
       Detail: JSON.stringify(event.payload),
       EventBusName: this.options.eventBusArn,
       Time: new Date(event.receivedAt),

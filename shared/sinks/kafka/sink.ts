@@ -17,6 +17,7 @@ import type { KafkaConfigKeys, KafkaSettings } from './settings';
 import { defaultAwsCredentials, mskIamToken, type AwsCredentialsProvider } from './msk-iam';
 import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
 import { withTimeout } from '../../timeout';
+import { cloudEventKafkaHeaders } from '../cloudevents';
 
 export type KafkaSasl =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
@@ -179,6 +180,7 @@ export class KafkaSink implements Sink {
         [TOPIC_HEADER]: event.topic,
         [RECEIVED_AT_HEADER]: event.receivedAt,
         [CORRELATION_ID_HEADER]: event.correlationId,
+        ...cloudEventKafkaHeaders(event),
       },
     };
   }

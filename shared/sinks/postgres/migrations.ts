@@ -10,7 +10,7 @@ export const MIGRATIONS_TABLE = 'eventgate_schema_migrations';
  */
 const MIGRATION_LOCK_KEY = '111509649667173';
 
-/** Columns every event table must have; the insert names exactly these. */
+/** Columns every event table has had from its first version: a table without them is not ours. */
 export const EVENT_COLUMNS = [
   'event_id',
   'topic',
@@ -20,6 +20,9 @@ export const EVENT_COLUMNS = [
   'event_key',
   'payload',
 ] as const;
+
+/** Columns the insert names: the first version's and those later migrations added. */
+export const INSERT_COLUMNS = [...EVENT_COLUMNS, 'cloud_event'] as const;
 
 interface Migration {
   version: number;
@@ -43,6 +46,13 @@ const EVENT_TABLE_MIGRATIONS: readonly Migration[] = [
       )`,
       `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(receivedAtIndexName(table))}
         ON ${qualifiedName(schema, table)} (received_at)`,
+    ],
+  },
+  {
+    // The CloudEvents context attributes of events that arrived as CloudEvents; null otherwise.
+    version: 2,
+    statements: (schema, table) => [
+      `ALTER TABLE ${qualifiedName(schema, table)} ADD COLUMN IF NOT EXISTS cloud_event jsonb`,
     ],
   },
 ];

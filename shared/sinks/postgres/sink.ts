@@ -3,7 +3,7 @@ import { Pool, type PoolConfig } from 'pg';
 import type { Envelope } from '../../envelope';
 import { ConfigError } from '../../config/errors';
 import { classifyPostgresError, describePostgresError, isUndefinedTable } from './errors';
-import { EVENT_COLUMNS, migrateEventTable } from './migrations';
+import { INSERT_COLUMNS, migrateEventTable } from './migrations';
 import { borrowClient, type BorrowedClient, type NamedStatement, type PostgresPool } from './pool';
 import { checkIdentifier, qualifiedName, TableNames } from './tables';
 import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
@@ -69,7 +69,7 @@ const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
 const CLIENT_TIMEOUT_GRACE_MS = 2_000;
 /** The wire protocol counts bind parameters in 16 bits. */
 const MAX_BIND_PARAMETERS = 65_535;
-const PARAMETERS_PER_ROW = EVENT_COLUMNS.length;
+const PARAMETERS_PER_ROW = INSERT_COLUMNS.length;
 export const MAX_ROWS_PER_STATEMENT = Math.floor(MAX_BIND_PARAMETERS / PARAMETERS_PER_ROW);
 
 /** One event on its way into a table, with the position of its outcome. */
@@ -87,6 +87,7 @@ const ROW_PLACEHOLDER_CASTS = [
   '::text',
   '::text',
   '::text',
+  '::jsonb',
   '::jsonb',
 ] as const;
 
@@ -116,14 +117,24 @@ export function insertStatement(target: string, rowCount: number): string {
       `(${ROW_PLACEHOLDER_CASTS.map((cast, column) => `$${base + column + 1}${cast}`).join(', ')})`,
     );
   }
-  return `INSERT INTO ${target} (${EVENT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (event_id) DO NOTHING`;
+  return `INSERT INTO ${target} (${INSERT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (event_id) DO NOTHING`;
 }
 
-/** The row's bind values, in EVENT_COLUMNS order. The payload travels as JSON text for jsonb to parse. */
+/** The row's bind values, in INSERT_COLUMNS order. JSON travels as text for jsonb to parse. */
 function rowValues(event: Envelope): unknown[] {
   const payload = JSON.stringify(event.payload);
   if (payload === undefined) throw new Error('payload is not JSON-serialisable');
-  return [event.id, event.topic, event.receivedAt, event.subject, event.correlationId, event.key, payload];
+  const cloudEvent = event.cloudEvent === undefined ? null : JSON.stringify(event.cloudEvent);
+  return [
+    event.id,
+    event.topic,
+    event.receivedAt,
+    event.subject,
+    event.correlationId,
+    event.key,
+    payload,
+    cloudEvent,
+  ];
 }
 
 function chunked<T>(items: readonly T[], size: number): T[][] {

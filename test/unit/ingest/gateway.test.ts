@@ -84,7 +84,7 @@ describe('catalogue routes', () => {
     const documented = Object.entries(spec.paths)
       .flatMap(([path, item]) =>
         Object.keys(item)
-          .filter((key) => ['get', 'post', 'put', 'delete', 'patch'].includes(key))
+          .filter((key) => ['get', 'post', 'put', 'delete', 'patch', 'options'].includes(key))
           .map((method) => `${method.toUpperCase()} ${path}`),
       )
       .sort();
@@ -141,10 +141,10 @@ describe('catalogue routes', () => {
     expect(bodyOf(unknown).errors?.[0]?.type).toBe('route');
     const wrong = await app(v2Event({ method: 'DELETE', path: '/topics/public.cps.za.test' }));
     expect(wrong.statusCode).toBe(405);
-    expect(wrong.headers.Allow).toBe('GET, POST');
+    expect(wrong.headers.Allow).toBe('GET, POST, OPTIONS');
     const postApi = await app(v2Event({ method: 'POST', path: '/api' }));
     expect(postApi.statusCode).toBe(405);
-    expect(postApi.headers.Allow).toBe('GET');
+    expect(postApi.headers.Allow).toBe('GET, OPTIONS');
   });
 
   it('answers HEAD like GET without a body', async () => {
@@ -388,7 +388,8 @@ describe('POST /topics/{topic}: check order and error shapes', () => {
     });
     expect(form.statusCode).toBe(415);
     expect(bodyOf(form).errors?.[0]?.type).toBe('content_type');
-    for (const type of ['application/json; charset=utf-8', 'application/cloudevents+json']) {
+    // application/cloudevents+json is a CloudEvent, not a plain event: see cloudevents.test.ts.
+    for (const type of ['application/json; charset=utf-8', 'application/vnd.example.event+json']) {
       expect(
         (await post('public.cps.za.test', validTestEvent(), { ...headers, 'content-type': type })).statusCode,
       ).toBe(202);
