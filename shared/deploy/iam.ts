@@ -83,6 +83,16 @@ export function ingestStatements(params: DeployParameters): PolicyStatement[] {
       Resource: [sub(`arn:\${AWS::Partition}:s3:::${params.configBucket}/${params.configPrefix}*`)],
     });
   }
+  if (params.tokenIssuanceSecrets.length > 0) {
+    statements.push({
+      Sid: 'ReadTokenIssuanceSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: params.tokenIssuanceSecrets.map((name) =>
+        isArn(name) ? name : sub(`${arnPrefix('secretsmanager')}secret:${name}-??????`),
+      ),
+    });
+  }
   for (const sink of params.syncSinks) {
     statements.push(
       ...sinkStatements(sink, params).map((statement) => ({ ...statement, Sid: `Sync${statement.Sid}` })),

@@ -42,6 +42,8 @@ export interface DeployParameters {
   /** Existing bucket for the s3 archive sink; the stack creates one when unset. */
   archiveBucket?: string;
   archivePrefix: string;
+  /** Secrets (names or ARNs) the token endpoint reads: its clients and its signing key. */
+  tokenIssuanceSecrets: string[];
 }
 
 export class DeployParameterError extends Error {
@@ -169,6 +171,10 @@ export function parseDeployParameters(raw: RawParameters, stage: string): Deploy
     postgresSecretKmsKeyArn: arn(raw, 'postgresSecretKmsKeyArn', 'KMS key'),
     archiveBucket,
     archivePrefix: normalizePrefix(text(raw, 'archivePrefix') ?? 'events/'),
+    tokenIssuanceSecrets: (text(raw, 'tokenIssuanceSecrets') ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
   };
 }
 

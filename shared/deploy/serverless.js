@@ -25,6 +25,7 @@ const PARAMETER_NAMES = [
   'postgresSecretKmsKeyArn',
   'archiveBucket',
   'archivePrefix',
+  'tokenIssuanceSecrets',
 ];
 
 /**
