@@ -37,6 +37,8 @@ const INGEST_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
   ['GET', '/api'],
   ['GET', '/docs'],
   ['GET', '/token'],
+  ['POST', '/token'],
+  ['GET', '/.well-known/jwks.json'],
   ['GET', '/health'],
   ['GET', '/topics'],
   ['GET', '/topics/{topic}'],

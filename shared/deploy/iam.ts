@@ -1,6 +1,6 @@
 import type { SinkDeployContribution } from '../sinks/definition';
 import type { SinkName } from '../sinks/types';
-import { arnPrefix, getAtt, sub, type CfnResource, type Json } from './cloudformation';
+import { arnPrefix, getAtt, isArn, sub, type CfnResource, type Json } from './cloudformation';
 import { queueLogicalId } from './names';
 import type { DeployParameters } from './parameters';
 
@@ -105,6 +105,16 @@ export function ingestStatements(
       Effect: 'Allow',
       Action: ['s3:GetObject'],
       Resource: [sub(`arn:\${AWS::Partition}:s3:::${params.configBucket}/${params.configPrefix}*`)],
+    });
+  }
+  if (params.tokenIssuanceSecrets.length > 0) {
+    statements.push({
+      Sid: 'ReadTokenIssuanceSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: params.tokenIssuanceSecrets.map((name) =>
+        isArn(name) ? name : sub(`${arnPrefix('secretsmanager')}secret:${name}-??????`),
+      ),
     });
   }
   for (const sink of params.syncSinks) {

@@ -47,6 +47,8 @@ export interface DeployParameters {
   gatewayConfig: GatewayConfigParameters;
   /** Raise the in-flight alarm of a sink queue above this many messages being processed or backing off. */
   inFlightAlarmThreshold: number;
+  /** Secrets (names or ARNs) the token endpoint reads: its clients and its signing key. */
+  tokenIssuanceSecrets: string[];
   /** Each sink's own parameters (see `deploy.parameters` of its definition), checked by their rules. */
   sinkParameters: Readonly<Record<string, string | undefined>>;
 }
@@ -147,6 +149,7 @@ export const COMMON_PARAMETER_NAMES = [
   'accessConfig',
   'topicSchemas',
   'inFlightAlarmThreshold',
+  'tokenIssuanceSecrets',
 ] as const;
 
 /** Every `--param` a deployment reads: the common ones, then each sink's own. */
@@ -262,6 +265,10 @@ export function parseDeployParameters(
     kmsKeyArn: arnOf('KMS key')(text(raw, 'kmsKeyArn'), 'kmsKeyArn'),
     gatewayConfig: parseGatewayConfig(raw),
     inFlightAlarmThreshold: integer(raw, 'inFlightAlarmThreshold', 1000, 1, 1_000_000),
+    tokenIssuanceSecrets: (text(raw, 'tokenIssuanceSecrets') ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
     sinkParameters,
   };
   const requested = text(raw, 'sinks');

@@ -128,6 +128,22 @@ describe('buildDeployment', () => {
     expect(build({ sinks: 'postgres' }).resources.Resources.ArchiveBucket).toBeUndefined();
   });
 
+  test('lets the ingest function read the token issuance secrets, and only when some are named', () => {
+    expect(statement(build(), 'IngestRole', 'ReadTokenIssuanceSecrets')).toBeUndefined();
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:eventgate/key-AbCdEf';
+    const deployment = build({ tokenIssuanceSecrets: `eventgate/prod/clients, ${arn}` });
+    expect(statement(deployment, 'IngestRole', 'ReadTokenIssuanceSecrets')).toMatchObject({
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [
+        {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:eventgate/prod/clients-??????',
+        },
+        arn,
+      ],
+    });
+  });
+
   test('reads the Postgres secret in its own region and decrypts it with the named key', () => {
     const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const deployment = build({
