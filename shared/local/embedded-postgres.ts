@@ -8,7 +8,7 @@ export interface EmbeddedPostgresOptions {
   dataDir?: string;
   /** Port on 127.0.0.1; a free one when absent. */
   port?: number;
-  /** How long to wait for the database to come up. Default 60 000 ms. */
+  /** How long to wait for the database to come up (a new cluster on a busy machine is slow). Default 180 000 ms. */
   startTimeoutMs?: number;
 }
 
@@ -29,7 +29,7 @@ export interface EmbeddedPostgres {
  * statements on its single session and keeps a transaction's statements together.
  */
 const SERVER_CONNECTION_SLOTS = 8;
-const DEFAULT_START_TIMEOUT_MS = 60_000;
+const DEFAULT_START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 10_000;
 const SERVER_MODULE = path.join(__dirname, `embedded-postgres-server${path.extname(__filename)}`);
 
