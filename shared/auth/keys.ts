@@ -5,6 +5,7 @@ import { DEFAULTS } from '../config/settings';
 import { isS3Uri, readText } from '../config/source';
 import { ConfigError } from '../config/errors';
 import { withTimeout } from '../timeout';
+import { logger } from '../observability/logger';
 
 /** The only signature algorithms a token may use. */
 export type SigningAlgorithm = 'RS256' | 'ES256';
@@ -53,8 +54,9 @@ export interface KeyStoreOptions {
 const RSA_MIN_MODULUS_BITS = 2048;
 const P256 = 'prime256v1';
 
-const consoleLogger: KeyStoreLogger = {
-  warn: (message, attributes) => console.warn(JSON.stringify({ level: 'WARN', message, ...attributes })),
+/** The gateway's structured logger, so these lines carry the invocation's context like all others. */
+const gatewayLogger: KeyStoreLogger = {
+  warn: (message, attributes) => logger.warn(message, { ...attributes }),
 };
 
 /**
@@ -92,7 +94,7 @@ export class KeyStore {
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? 5000;
     this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 30_000;
     this.fetchImpl = options.fetch ?? fetch;
-    this.logger = options.logger ?? consoleLogger;
+    this.logger = options.logger ?? gatewayLogger;
     this.now = options.now ?? Date.now;
   }
 

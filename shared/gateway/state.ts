@@ -165,7 +165,6 @@ export class GatewayStateLoader {
         store: new KeyStore({
           url: location,
           ttlSeconds: config.token_keys_ttl_seconds,
-          logger: { warn: (message, attributes) => logger.warn(message, { ...attributes }) },
         }),
       };
     }

@@ -4,7 +4,8 @@ import type { GatewayState, GatewayStateLoader } from '../gateway/state';
 import type { ApiGatewayEvent } from '../http/request';
 import { normalizeRequest, type HttpRequest } from '../http/request';
 import { errorResponse, json, text, type HttpResponse } from '../http/response';
-import { logger } from '../observability/logger';
+import type { Context } from 'aws-lambda';
+import { logger, startInvocation } from '../observability/logger';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import { DEFAULTS } from '../config/settings';
 import { decodeRequestBody } from './content-encoding';
@@ -24,7 +25,7 @@ export interface IngestAppOptions {
   startedAt?: number;
 }
 
-export type IngestApp = (event: ApiGatewayEvent) => Promise<HttpResponse>;
+export type IngestApp = (event: ApiGatewayEvent, context?: Context) => Promise<HttpResponse>;
 
 async function reloadNow(options: IngestAppOptions): Promise<HttpResponse> {
   const reloaded = await options.state.reload();
@@ -143,7 +144,7 @@ async function serve(
 export function createIngestApp(options: IngestAppOptions): IngestApp {
   const startedAt = options.startedAt ?? Date.now();
   const withStart = { ...options, startedAt };
-  return async (event) => {
+  return async (event, context) => {
     let request: HttpRequest;
     try {
       request = normalizeRequest(event);
@@ -155,6 +156,7 @@ export function createIngestApp(options: IngestAppOptions): IngestApp {
       );
     }
     const correlationId = correlationIdOf(request);
+    startInvocation(context, { correlationId });
     const where = { correlationId, path: request.path, method: request.method };
     let response: HttpResponse;
     try {

@@ -3,7 +3,7 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../envelope';
-import { logger } from '../observability/logger';
+import { logger, startInvocation } from '../observability/logger';
 import type { DeliveryOutcome, Sink, SinkName } from '../sinks/types';
 
 export interface RetryBackoff {
@@ -63,6 +63,7 @@ export function createWorkerHandler(options: WorkerOptions): WorkerHandler {
   };
 
   return async (event, context) => {
+    startInvocation(context);
     const envelopes = new Map<string, Envelope>();
     const malformed = new Map<string, string>();
     for (const record of event.Records) {

@@ -259,7 +259,7 @@ function kafkajsSasl(sasl: KafkaSasl): SASLOptions {
   const credentials = sasl.credentials ?? defaultAwsCredentials;
   return {
     mechanism: 'oauthbearer',
-    oauthBearerProvider: async () => ({ value: mskIamToken(region, await credentials()) }),
+    oauthBearerProvider: async () => ({ value: await mskIamToken(region, await credentials()) }),
   };
 }
 

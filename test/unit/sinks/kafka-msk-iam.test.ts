@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { mskIamToken, presignQuery } from '../../../shared/sinks/kafka/msk-iam';
+import { mskIamToken } from '../../../shared/sinks/kafka/msk-iam';
 
 const EXAMPLE_CREDENTIALS = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -33,32 +33,12 @@ function decodeToken(token: string): URL {
   return new URL(Buffer.from(token, 'base64url').toString('utf8'));
 }
 
-describe('presignQuery', () => {
-  it('reproduces the presigned-URL example of the S3 SigV4 documentation', () => {
-    const query = presignQuery({
-      method: 'GET',
-      host: 'examplebucket.s3.amazonaws.com',
-      path: '/test.txt',
-      query: {},
-      service: 's3',
-      region: 'us-east-1',
-      credentials: EXAMPLE_CREDENTIALS,
-      signingDate: new Date('2013-05-24T00:00:00Z'),
-      expiresInSeconds: 86400,
-      payloadHash: 'UNSIGNED-PAYLOAD',
-    });
-
-    expect(query['X-Amz-Credential']).toBe('AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request');
-    expect(query['X-Amz-Signature']).toBe('aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404');
-  });
-});
-
 describe('mskIamToken', () => {
   const signingDate = new Date('2026-02-03T04:05:06Z');
   const credentials = { ...EXAMPLE_CREDENTIALS, sessionToken: 'session/token+with=odd chars' };
 
-  it('is a base64url kafka-cluster:Connect URL without padding', () => {
-    const token = mskIamToken('eu-west-1', credentials, signingDate);
+  it('is a base64url kafka-cluster:Connect URL without padding', async () => {
+    const token = await mskIamToken('eu-west-1', credentials, signingDate);
 
     expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
     const url = decodeToken(token);
@@ -94,13 +74,21 @@ describe('mskIamToken', () => {
       { expiresIn: 900, signingDate },
     );
 
-    const url = decodeToken(mskIamToken('eu-west-1', credentials, signingDate));
+    const url = decodeToken(await mskIamToken('eu-west-1', credentials, signingDate));
 
     expect(url.searchParams.get('X-Amz-Signature')).toBe(presigned.query?.['X-Amz-Signature']);
   });
 
-  it('leaves the session token out when the credentials have none', () => {
-    const url = decodeToken(mskIamToken('us-east-1', EXAMPLE_CREDENTIALS, signingDate));
+  it('is, byte for byte, the token EventGate has always sent for the same request', async () => {
+    // Pinned from the earlier hand-written signer, whose output matched the SigV4 documentation's
+    // example: query sorted, RFC 3986 encoding (a space is %20), User-Agent unsigned.
+    expect(await mskIamToken('eu-west-1', credentials, signingDate)).toBe(
+      'aHR0cHM6Ly9rYWZrYS5ldS13ZXN0LTEuYW1hem9uYXdzLmNvbS8_QWN0aW9uPWthZmthLWNsdXN0ZXIlM0FDb25uZWN0JlVzZXItQWdlbnQ9ZXZlbnRnYXRlLWthZmthanMmWC1BbXotQWxnb3JpdGhtPUFXUzQtSE1BQy1TSEEyNTYmWC1BbXotQ3JlZGVudGlhbD1BS0lBSU9TRk9ETk43RVhBTVBMRSUyRjIwMjYwMjAzJTJGZXUtd2VzdC0xJTJGa2Fma2EtY2x1c3RlciUyRmF3czRfcmVxdWVzdCZYLUFtei1EYXRlPTIwMjYwMjAzVDA0MDUwNlomWC1BbXotRXhwaXJlcz05MDAmWC1BbXotU2VjdXJpdHktVG9rZW49c2Vzc2lvbiUyRnRva2VuJTJCd2l0aCUzRG9kZCUyMGNoYXJzJlgtQW16LVNpZ25hdHVyZT02ODJiMDhmMzEyOTMwMGE5OTIyMDQyMDE5MzhkYmQxZDI5MjI4NjUwYzUzNTdlOGIzNjQ2MzFiNjFjOTRlNGQ0JlgtQW16LVNpZ25lZEhlYWRlcnM9aG9zdA',
+    );
+  });
+
+  it('leaves the session token out when the credentials have none', async () => {
+    const url = decodeToken(await mskIamToken('us-east-1', EXAMPLE_CREDENTIALS, signingDate));
     expect(url.searchParams.has('X-Amz-Security-Token')).toBe(false);
   });
 });
