@@ -1,4 +1,5 @@
 import type { SinkSettings } from '../definition';
+import { PROJECTIONS_SCHEMA, type ProjectionsSetting } from './projections/spec';
 
 export interface PostgresSettings {
   /** Connection URL; `DATABASE_URL` and the Secrets Manager secret are the other ways in. */
@@ -7,6 +8,10 @@ export interface PostgresSettings {
   tables?: Record<string, string>;
   schema?: string;
   pool_max?: number;
+  /** Topic → typed tables its events are also written to (see ./projections/spec.ts). */
+  projections?: ProjectionsSetting;
+  /** Schema of the projection tables; the `schema` of the event tables by default. */
+  projection_schema?: string;
 }
 
 /** The config.json keys of the postgres sink. */
@@ -26,6 +31,8 @@ export const postgresSettings: SinkSettings = {
         tables: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
         schema: { type: 'string', minLength: 1 },
         pool_max: { type: 'integer', minimum: 1 },
+        projections: PROJECTIONS_SCHEMA,
+        projection_schema: { type: 'string', minLength: 1 },
       },
     },
   },
