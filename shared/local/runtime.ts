@@ -11,6 +11,7 @@ import { createWorkerHandler } from '../queue/worker';
 import { postgresSink } from '../sinks/postgres';
 import type { PostgresConfigKeys } from '../sinks/postgres/settings';
 import { SinkRegistry } from '../sinks/registry';
+import { createReadHandler, withReadRoutes } from '../read/handler';
 import type { Sink, SinkName } from '../sinks/types';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs';
@@ -157,7 +158,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
 
     const queueUrls = Object.fromEntries([...queues].map(([sink, queue]) => [sink, queue.queueUrl]));
-    const app = createIngestHandler({ confDir, env, sqs, queueUrls, sinks: sinkFor });
+    // Read routes go to the read function's handler, as the deployed HTTP API routes them.
+    const app = withReadRoutes(
+      createIngestHandler({ confDir, env, sqs, queueUrls, sinks: sinkFor }),
+      createReadHandler({ confDir, env, store: database ? { poolMax: 1 } : {} }),
+    );
     const http: LocalHttpServer = await startLocalHttpServer(app, options.port ?? Number(env.PORT ?? 3000));
     stops.push(() => http.close());
 

@@ -60,6 +60,6 @@ describe('serverless.yml bridge', () => {
       bridge.functions({ resolveVariable: resolverFor({ sinks: 'rabbitmq' }, []) }),
     ).rejects.toThrow(/unknown sinks/);
     const functions = await bridge.functions({ resolveVariable: resolverFor({ sinks: 'postgres' }, []) });
-    expect(Object.keys(functions)).toEqual(['ingest', 'postgresWorker']);
+    expect(Object.keys(functions)).toEqual(['ingest', 'postgresWorker', 'read']);
   });
 });

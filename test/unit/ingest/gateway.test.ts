@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { GatewayStateLoader } from '../../../shared/gateway/state';
 import { createIngestApp, type IngestApp } from '../../../shared/ingest/app';
 import { ROUTES } from '../../../shared/ingest/routes';
+import { READ_ROUTES } from '../../../shared/read/routes';
 import type { Sink, SinkName } from '../../../shared/sinks/types';
 import {
   createTestConf,
@@ -87,7 +88,10 @@ describe('catalogue routes', () => {
           .map((method) => `${method.toUpperCase()} ${path}`),
       )
       .sort();
-    const served = ROUTES.flatMap((route) => route.methods.map((method) => `${method} ${route.path}`)).sort();
+    // The read function serves its routes from the same document.
+    const served = [...ROUTES, ...READ_ROUTES]
+      .flatMap((route) => route.methods.map((method) => `${method} ${route.path}`))
+      .sort();
     expect(documented).toEqual(served);
   });
 
