@@ -164,8 +164,10 @@ export class EventStore {
       const cursor = decodeCursor(window.cursor);
       if (!cursor) throw new BadReadRequest(`'cursor' is not a cursor this API handed out`);
       values.push(cursor.receivedAtMicros, cursor.eventId);
+      const after = `('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond')`;
+      // Spelled out rather than as a row comparison, so the received_at index bounds the scan.
       conditions.push(
-        `(received_at, event_id) > ('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
+        `received_at >= ${after} AND (received_at > ${after} OR event_id > $${values.length}::uuid)`,
       );
     }
     values.push(window.limit + 1);

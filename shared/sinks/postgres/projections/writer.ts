@@ -1,7 +1,8 @@
 import type { Envelope } from '../../../envelope';
 import { SinkError, type DeliveryOutcome } from '../../types';
 import { classifyPostgresError, describePostgresError, isUndefinedTable } from '../errors';
-import { borrowClient, type BorrowedClient, type PostgresPool } from '../pool';
+import { createHash } from 'node:crypto';
+import { borrowClient, type BorrowedClient, type NamedStatement, type PostgresPool } from '../pool';
 import type { CompiledProjections, CompiledTable } from './compile';
 import { collapseByKey, upsertRow, type UpsertRow } from './merge';
 import { projectEvent, type RowValues } from './rows';
@@ -28,10 +29,18 @@ interface PendingRow {
 /** One statement's worth of work per chunk: a table and its rows. */
 interface TableWrite {
   shape: TableShape;
-  statement(rowCount: number): string;
+  statement(rowCount: number): NamedStatement;
   rows: PendingRow[];
   /** The same writes one event at a time, to find the event whose values Postgres refuses. */
   eventRows(index: number): PendingRow[];
+}
+
+/**
+ * A statement the server parses and plans once per connection: a batch's multi-row statement has
+ * hundreds of parameters, and planning it on every batch would cost more than executing it.
+ */
+function named(text: string): NamedStatement {
+  return { name: `eventgate_projection_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text };
 }
 
 export interface ProjectionWriterOptions {
@@ -75,6 +84,8 @@ function rowsOfEvent(rows: readonly PendingRow[]): (index: number) => PendingRow
  */
 export class ProjectionWriter {
   private readonly migrations = new Map<string, Promise<void>>();
+  /** Statements by table, kind and row count; built once per writer. */
+  private readonly statements = new Map<string, NamedStatement>();
 
   constructor(
     private readonly projections: CompiledProjections,
@@ -197,7 +208,8 @@ export class ProjectionWriter {
         {
           shape: parent,
           rows,
-          statement: (count) => upsertStatement(schema, table, count),
+          statement: (count) =>
+            this.statement(`upsert ${table.table} ${count}`, () => upsertStatement(schema, table, count)),
           eventRows: (index) => single.get(index) ?? [],
         },
       ];
@@ -208,9 +220,19 @@ export class ProjectionWriter {
     ].map(({ shape, rows }) => ({
       shape,
       rows,
-      statement: (count: number) => insertStatement(schema, shape, count),
+      statement: (count: number) =>
+        this.statement(`insert ${shape.table} ${count}`, () => insertStatement(schema, shape, count)),
       eventRows: rowsOfEvent(rows),
     }));
+  }
+
+  private statement(key: string, build: () => string): NamedStatement {
+    let statement = this.statements.get(key);
+    if (!statement) {
+      statement = named(build());
+      this.statements.set(key, statement);
+    }
+    return statement;
   }
 
   private ensureTable(pool: PostgresPool, shape: TableShape): Promise<void> {
