@@ -52,14 +52,20 @@ describe('read API in the local runtime (embedded Postgres)', () => {
       ((await list.json()) as { data: Array<{ eventId: string }> }).data.map((event) => event.eventId),
     ).toEqual([eventId]);
 
-    // The projection is written in the same batch as the event table.
-    const stats = await fetch(`${runtime.url}/stats/public.cps.za.runs`, {
-      method: 'POST',
-      headers: auth,
-      body: '{}',
-    });
-    expect(stats.status).toBe(200);
-    const body = (await stats.json()) as { data: Array<{ event_id: string; catalog_id: string }> };
-    expect(body.data.map((row) => row.catalog_id)).toEqual(['catalog-1-1', 'catalog-1-0']);
+    // The projection tables are written right after the event table, in the same worker batch.
+    let catalogs: string[] = [];
+    for (let attempt = 0; attempt < 50 && catalogs.length < 2; attempt++) {
+      const stats = await fetch(`${runtime.url}/stats/public.cps.za.runs`, {
+        method: 'POST',
+        headers: auth,
+        body: '{}',
+      });
+      expect(stats.status).toBe(200);
+      catalogs = ((await stats.json()) as { data: Array<{ catalog_id: string }> }).data.map(
+        (row) => row.catalog_id,
+      );
+      if (catalogs.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(catalogs).toEqual(['catalog-1-1', 'catalog-1-0']);
   }, 60_000);
 });
