@@ -6,13 +6,14 @@ import { benchColdStart } from './cold-start';
 import { benchDrain } from './drain';
 import { benchEndToEnd } from './e2e';
 import { benchIngest } from './ingest';
+import { benchReads } from './reads';
 import { divertProductOutput, diverted, say } from './output';
 import { startBenchPeers, type BenchPeers } from './peers';
 import { printTable, verdictOf, writeResults, type BenchResults, type Figure } from './report';
 
 const RESULTS_DIR = path.join(__dirname, 'results');
 const RESULTS_FILE = path.join(RESULTS_DIR, 'latest.json');
-const SECTIONS = ['ingest', 'e2e', 'drain', 'cold-start'] as const;
+const SECTIONS = ['ingest', 'e2e', 'drain', 'reads', 'cold-start'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `npm run bench -- --only ingest,drain` runs a subset. */
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     const running = peers as BenchPeers;
     await runSection('e2e', 'end to end on the local runtime', () => benchEndToEnd(running));
     await runSection('drain', 'worker drain per sink', () => benchDrain(running));
+    await runSection('reads', 'Postgres projections and the read API', () => benchReads(running));
     await runSection('cold-start', 'cold start: bundles and fresh processes', () => benchColdStart(running));
   } finally {
     await peers?.stop();

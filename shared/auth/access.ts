@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/errors';
+import { splitTopicEntry } from './read-access';
 
 /** A field of the event that a restricted user may only send with values matching one of the patterns. */
 export interface FieldRule {
@@ -18,6 +19,8 @@ export interface TopicAccess {
   readonly topic: string;
   /** Keyed by the case-folded subject. */
   readonly users: ReadonlyMap<string, UserAccess>;
+  /** Subjects granted reading by the entry's `read` list (./read-access.ts), keyed case-folded. */
+  readonly readers?: ReadonlyMap<string, string>;
 }
 
 export interface AccessMap {
@@ -59,7 +62,8 @@ export function parseAccessMap(doc: unknown, source: string): AccessMap {
         `${source}: topic '${topicName}' appears more than once (topic names ignore case)`,
       );
     }
-    topics.set(topic, { topic, users: parseTopicUsers(entry, source, topicName) });
+    const { publish, readers } = splitTopicEntry(entry, `${source}: topic '${topicName}'`);
+    topics.set(topic, { topic, users: parseTopicUsers(publish, source, topicName), readers });
   }
   return { source, topics };
 }

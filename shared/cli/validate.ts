@@ -12,6 +12,8 @@ import { GatewayStateLoader } from '../gateway/state';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import { compileSchema } from '../validation/validator';
 import type { Command } from './main';
+import { projectionProblems } from './validate-projections';
+import type { PostgresConfigKeys } from '../sinks/postgres/settings';
 
 const HELP = `Usage: eventgate validate [--conf DIR]
 
@@ -125,12 +127,14 @@ export async function validateConfiguration(
   }
 
   const schemasAt = resolveLocation(settings.topic_schemas, confDir);
+  const schemas = new Map<string, unknown>();
   if (!isS3Uri(schemasAt)) {
     const entries = await readdir(schemasAt).catch(() => [] as string[]);
     for (const entry of entries.filter((name) => name.endsWith('.json')).sort()) {
       const file = path.join(schemasAt, entry);
       const schema = await readJsonFile(file, problems);
       if (!schema) continue;
+      schemas.set(path.basename(entry, '.json'), schema.value);
       try {
         compileSchema(schema.value, file);
       } catch (error) {
@@ -141,6 +145,19 @@ export async function validateConfiguration(
         const message = (error as Error).message;
         problems.push({ file, line: lineMentioning(schema.text, quotedNames(message)), message });
       }
+    }
+  }
+
+  if (!isS3Uri(schemasAt)) {
+    for (const problem of projectionProblems(
+      (settings as PostgresConfigKeys).postgres?.projections,
+      schemas,
+    )) {
+      problems.push({
+        file: configFile,
+        line: lineMentioning(config.text, problem.names),
+        message: problem.message,
+      });
     }
   }
 

@@ -10,6 +10,8 @@
 const path = require('node:path');
 
 const INGEST_ENTRY = path.join('functions', 'ingest.ts');
+// The read API reads the Postgres sink's tables with that sink's client and connection settings.
+const READ_ENTRY = path.join('functions', 'read.ts');
 const WORKER_ENTRY = /functions[\\/]workers[\\/]([^\\/]+)\.ts$/;
 
 function loadDefinitions() {
@@ -36,6 +38,7 @@ function sinksWrittenBy(entries, syncSinks) {
     const worker = WORKER_ENTRY.exec(entry);
     if (worker) written.add(worker[1]);
     else if (entry.endsWith(INGEST_ENTRY)) syncSinks.forEach((sink) => written.add(sink));
+    else if (entry.endsWith(READ_ENTRY)) written.add('postgres');
     else return undefined; // an entry we know nothing about keeps every client
   }
   return written;

@@ -18,6 +18,7 @@ import {
 import type { DeployParameters } from './parameters';
 import { applyOverrides, parseOverrides, type ResourceOverrides } from './overrides';
 import { queueOutputs, queueResources } from './queues';
+import { READ_FUNCTION_KEY, readFunction, readStatements } from './read-function';
 
 export {
   parseDeployParameters,
@@ -132,6 +133,18 @@ export function buildDeployment(
     );
     outputs = { ...outputs, ...queueOutputs(sinkSettings) };
     widgets.set(sink, contribution.widgets ?? []);
+  }
+
+  // The read API reads what the Postgres sink wrote, so it is deployed with that sink.
+  const postgres = contributions.get('postgres');
+  if (postgres) {
+    const read = readFunction(params, postgres);
+    functions[READ_FUNCTION_KEY] = read;
+    resources[roleLogicalId(READ_FUNCTION_KEY)] = functionRole(
+      read.name,
+      readStatements(params, postgres),
+      params,
+    );
   }
 
   for (const contribution of contributions.values()) Object.assign(resources, contribution.resources);

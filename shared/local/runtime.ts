@@ -12,6 +12,7 @@ import { sinkCatalog } from '../sinks/catalog';
 import { postgresSink } from '../sinks/postgres';
 import type { PostgresConfigKeys } from '../sinks/postgres/settings';
 import { SinkRegistry } from '../sinks/registry';
+import { createReadHandler, withReadRoutes } from '../read/handler';
 import type { Sink, SinkName } from '../sinks/types';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs';
@@ -196,8 +197,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const queueUrls = Object.fromEntries([...queues].map(([sink, queue]) => [sink, queue.queueUrl]));
     const processes: RuntimeDependency[] = [{ name: 'embedded_sqs', status: sqsServer.status }];
     if (database) processes.push({ name: 'embedded_postgres', status: database.status });
+    // Read routes go to the read function's handler, as the deployed HTTP API routes them.
     const app = withRuntimeHealth(
-      createIngestHandler({ confDir, env, sqs, queueUrls, sinks: sinkFor }),
+      withReadRoutes(
+        createIngestHandler({ confDir, env, sqs, queueUrls, sinks: sinkFor }),
+        createReadHandler({ confDir, env, store: database ? { poolMax: 1 } : {} }),
+      ),
       processes,
     );
     const http: LocalHttpServer = await startLocalHttpServer(app, options.port ?? Number(env.PORT ?? 3000));

@@ -8,6 +8,7 @@ import type { PostgresConfigKeys } from './settings';
 import { ConfigError } from '../../config/errors';
 import type { PostgresConnectionConfig, PostgresSinkOptions } from './sink';
 import { checkIdentifier, TableNames } from './tables';
+import { projectionOptions } from './projections/options';
 
 /** What is needed of Secrets Manager; tests hand in a stub. */
 export interface SecretsReader {
@@ -140,6 +141,7 @@ export async function postgresSinkOptionsFromConfig(
   if (topics.length > 0) common.topics = topics;
   // Report clashing table names now, at load, rather than on the first write.
   new TableNames(common.tables).checkTopics(topics);
+  Object.assign(common, projectionOptions(settings, topics));
 
   const url = nonEmpty(env.DATABASE_URL) ?? nonEmpty(settings.url);
   if (url !== undefined) return { ...common, connectionString: url };

@@ -1,4 +1,5 @@
 import type { SinkSettings } from '../definition';
+import { PROJECTIONS_SCHEMA, type ProjectionsSetting } from './projections/spec';
 
 export interface PostgresSettings {
   /** Connection URL; `DATABASE_URL` and the Secrets Manager secret are the other ways in. */
@@ -9,6 +10,10 @@ export interface PostgresSettings {
   pool_max?: number;
   /** Named prepared statements for the batch INSERT (default true; the embedded database needs false). */
   prepared_statements?: boolean;
+  /** Topic → typed tables its events are also written to (see ./projections/spec.ts). */
+  projections?: ProjectionsSetting;
+  /** Schema of the projection tables; the `schema` of the event tables by default. */
+  projection_schema?: string;
 }
 
 /** The config.json keys of the postgres sink. */
@@ -29,6 +34,8 @@ export const postgresSettings: SinkSettings = {
         schema: { type: 'string', minLength: 1 },
         pool_max: { type: 'integer', minimum: 1 },
         prepared_statements: { type: 'boolean' },
+        projections: PROJECTIONS_SCHEMA,
+        projection_schema: { type: 'string', minLength: 1 },
       },
     },
   },

@@ -8,6 +8,8 @@ import { borrowClient, type BorrowedClient, type NamedStatement, type PostgresPo
 import { checkIdentifier, qualifiedName, TableNames } from './tables';
 import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
 import { withTimeout } from '../../timeout';
+import type { CompiledProjections } from './projections/compile';
+import { ProjectionWriter } from './projections/writer';
 
 export { postgresSinkOptionsFromConfig, type PostgresConfigDependencies } from './config';
 export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from './pool';
@@ -56,6 +58,10 @@ export interface PostgresSinkOptions {
   healthTimeoutMs?: number;
   /** Where a connection that breaks while idle in the pool is reported. Silent by default. */
   logger?: PostgresSinkLogger;
+  /** Typed tables written beside the event tables, per topic (`postgres.projections`). */
+  projections?: CompiledProjections;
+  /** Schema of the projection tables; `schema` by default. */
+  projectionSchema?: string;
   /** Builds the pool; tests use it to count statements or inject failures. */
   createPool?: (config: PoolConfig) => PostgresPool;
 }
@@ -159,6 +165,7 @@ export class PostgresSink implements Sink {
   private readonly namedStatements: boolean;
   private pool: PostgresPool | undefined;
   private closed = false;
+  private readonly projections: ProjectionWriter | undefined;
   /** Tables brought up to date by this instance; a failed migration is forgotten and tried again. */
   private readonly migrations = new Map<string, Promise<void>>();
 
@@ -174,6 +181,13 @@ export class PostgresSink implements Sink {
     this.tables.checkTopics(options.topics ?? []);
     this.healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
     this.namedStatements = options.namedStatements ?? true;
+    if (options.projections && options.projections.size > 0) {
+      this.projections = new ProjectionWriter(options.projections, {
+        schema: checkIdentifier(options.projectionSchema ?? this.schema, 'projection schema'),
+        pool: () => this.getPool(),
+        namedStatements: this.namedStatements,
+      });
+    }
     const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.poolConfig = {
       ...target,
@@ -207,6 +221,8 @@ export class PostgresSink implements Sink {
       else byTopic.set(event.topic, [{ index, event }]);
     });
     await Promise.all([...byTopic].map(([topic, group]) => this.writeTopic(topic, group, outcomes)));
+    // Typed tables after the event table: an event stored there is then projected too.
+    await this.projections?.write(events, outcomes);
     return outcomes;
   }
 

@@ -148,7 +148,13 @@ describe('async delivery to Postgres: duplicates, poison events, idempotent retr
   it('absorbs a duplicate delivery of the same envelope: one row', async () => {
     const envelope = createEnvelope({
       topic: 'public.cps.za.status_change',
-      payload: { event_type: 'JobStartedEvent', event_id: 'x', job_id: 'y', status_type: 'RUNNING' },
+      payload: {
+        event_type: 'JobStartedEvent',
+        event_id: '5b0d3c1e-7a2f-4c8e-9b61-3f2a8d7e6c10',
+        job_id: '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a',
+        status_type: 'RUNNING',
+        timestamp_event: 1_767_225_600_000,
+      },
       subject: 'someone',
       correlationId: 'dup-test',
     });

@@ -346,7 +346,8 @@ describe('packaged template with every sink', () => {
 
   test('every function runs under a role of its own', () => {
     const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(1 + SINK_NAMES.length);
+    // The ingest function, a worker per sink, and the read function (deployed with postgres).
+    expect(functions).toHaveLength(2 + SINK_NAMES.length);
     const roles = functions.map(([, fn]) => logicalIdOfRole(fn));
     expect(new Set(roles).size).toBe(functions.length);
     for (const role of roles) expect(template().Resources[role]?.Type).toBe('AWS::IAM::Role');
@@ -420,7 +421,14 @@ describe('packaged template with every sink', () => {
       ([, route]) => props(route).RouteKey,
     );
     expect(routes).toEqual(
-      expect.arrayContaining(['POST /topics/{topic}', 'GET /health', 'POST /terminate']),
+      expect.arrayContaining([
+        'POST /topics/{topic}',
+        'GET /health',
+        'POST /terminate',
+        'GET /topics/{topic}/events',
+        'GET /topics/{topic}/events/{eventId}',
+        'POST /stats/{topic}',
+      ]),
     );
   });
 
@@ -433,6 +441,7 @@ describe('packaged template with every sink', () => {
     expect(clients('ingest')).toEqual([]);
     expect(clients('kafkaWorker')).toEqual(['kafkajs']);
     expect(clients('postgresWorker')).toEqual(['pg']);
+    expect(clients('read')).toEqual(['pg']);
     expect(clients('eventbridgeWorker')).toEqual([]);
     expect(clients('s3Worker')).toEqual([]);
   });
@@ -539,7 +548,7 @@ describe('packaged template with every sink', () => {
 
   test('one deployment zip per function', () => {
     expect(Object.keys(full.zipSizes).sort()).toEqual(
-      ['ingest', ...SINK_NAMES.map((sink) => `${sink}Worker`)].sort(),
+      ['ingest', 'read', ...SINK_NAMES.map((sink) => `${sink}Worker`)].sort(),
     );
   });
 });
@@ -560,12 +569,16 @@ describe('packaged template with only the postgres sink', () => {
       ([, fn]) => props(fn).FunctionName,
     );
     expect(functionNames.sort()).toEqual(
-      [`${SERVICE}-${SUBSET_STAGE}-ingest`, workerName(SUBSET_STAGE, 'postgres')].sort(),
+      [
+        `${SERVICE}-${SUBSET_STAGE}-ingest`,
+        workerName(SUBSET_STAGE, 'postgres'),
+        `${SERVICE}-${SUBSET_STAGE}-read`,
+      ].sort(),
     );
 
     // The queue's four alarms, the worker's throttles, and the ingest function's three.
     expect(resourcesOfType(template(), 'AWS::CloudWatch::Alarm')).toHaveLength(8);
-    expect(resourcesOfType(template(), 'AWS::IAM::Role')).toHaveLength(2);
+    expect(resourcesOfType(template(), 'AWS::IAM::Role')).toHaveLength(3);
     expect(resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping')).toHaveLength(1);
     // The deployment bucket only: no archive bucket without the s3 sink.
     expect(resourcesOfType(template(), 'AWS::S3::Bucket').map(([id]) => id)).toEqual([
@@ -578,7 +591,7 @@ describe('packaged template with only the postgres sink', () => {
       expect(text).not.toContain(workerName(SUBSET_STAGE, sink));
       expect(text).not.toContain(queueUrlVariable(sink));
     }
-    expect(Object.keys(subset.zipSizes).sort()).toEqual(['ingest', 'postgresWorker']);
+    expect(Object.keys(subset.zipSizes).sort()).toEqual(['ingest', 'postgresWorker', 'read']);
   });
 
   test('the dashboard shows the postgres row only', () => {
@@ -621,5 +634,14 @@ describe('packaged template with only the postgres sink', () => {
     expect(asArray(ingestGrants[1]?.Resource)).toEqual([
       { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::eventgate-config/prod/*' },
     ]);
+
+    // The read function: the same secret and config, nothing else (no queue, no write anywhere).
+    const [, read] = lambdaByName(template(), `${SERVICE}-${SUBSET_STAGE}-read`);
+    const readGrants = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(read)));
+    expect(readGrants.map((statement) => asArray(statement.Action))).toEqual([
+      ['secretsmanager:GetSecretValue'],
+      ['s3:GetObject'],
+    ]);
+    expect(asArray(readGrants[0]?.Resource)).toEqual(asArray(secretGrant?.Resource));
   });
 });

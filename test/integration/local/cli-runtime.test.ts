@@ -129,6 +129,16 @@ describe('npm start: the local runtime as a user runs it', () => {
         20_000,
       );
       expect(ids.sort()).toEqual([first.body.eventId, second.body.eventId].sort());
+      // The shipped configuration also projects the topic into a typed table: written across the gap too.
+      const projected = await eventually(
+        async () =>
+          (await rows(runtime.databaseUrl, 'SELECT event_id FROM projections.public_cps_za_test')).map(
+            (row) => row.event_id as string,
+          ),
+        (found) => found.length === 2,
+        20_000,
+      );
+      expect(projected.sort()).toEqual(['after-gap', 'before-gap']);
     });
 
     it('serves several connections at once while the sink writes', async () => {

@@ -85,6 +85,6 @@ describe('serverless.yml bridge', () => {
     const functions = await bridge.functions({
       resolveVariable: resolverFor({ sinks: 'postgres', postgresSecretName: 'eventgate/db' }, []),
     });
-    expect(Object.keys(functions)).toEqual(['ingest', 'postgresWorker']);
+    expect(Object.keys(functions)).toEqual(['ingest', 'postgresWorker', 'read']);
   });
 });

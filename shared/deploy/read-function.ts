@@ -1,0 +1,49 @@
+import type { SinkDeployContribution } from '../sinks/definition';
+import { READ_ROUTES } from '../read/routes';
+import { sub, type Json } from './cloudformation';
+import type { ServerlessFunction } from './functions';
+import type { PolicyStatement } from './iam';
+import { functionName, roleLogicalId } from './names';
+import type { DeployParameters } from './parameters';
+
+export const READ_FUNCTION_KEY = 'read';
+
+/** Reads are quick or cancelled by the statement timeout; this leaves room for a cold start. */
+const READ_TIMEOUT_SECONDS = 15;
+
+/**
+ * The read API as a function of its own, deployed with the Postgres sink it reads from: its own
+ * concurrency, so a burst of reads never takes ingest's, and its own role.
+ */
+export function readFunction(params: DeployParameters, postgres: SinkDeployContribution): ServerlessFunction {
+  return {
+    handler: 'functions/read.handler',
+    name: functionName(params.service, params.stage, READ_FUNCTION_KEY),
+    description: 'EventGate read API: stored events of a topic and run stats, from Postgres',
+    role: roleLogicalId(READ_FUNCTION_KEY),
+    timeout: Math.min(READ_TIMEOUT_SECONDS, params.ingestTimeoutSeconds),
+    memorySize: params.memorySize,
+    environment: { ...postgres.environment },
+    events: READ_ROUTES.flatMap((route) =>
+      route.methods.map((method): Json => ({ httpApi: { method, path: route.path } })),
+    ),
+    ...(params.tracing ? { tracing: 'Active' as const } : {}),
+  };
+}
+
+/** What the read function may do: fetch the database secret, and read configuration kept in S3. */
+export function readStatements(
+  params: DeployParameters,
+  postgres: SinkDeployContribution,
+): PolicyStatement[] {
+  const statements = postgres.statements.map((statement) => ({ ...statement, Sid: `Read${statement.Sid}` }));
+  if (params.configBucket !== undefined) {
+    statements.push({
+      Sid: 'ReadConfiguration',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: [sub(`arn:\${AWS::Partition}:s3:::${params.configBucket}/${params.configPrefix}*`)],
+    });
+  }
+  return statements;
+}

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { mayRead } from '../auth/read-access';
+import { AuthError, extractToken } from '../auth/token';
+import type { GatewayState, GatewayStateLoader } from '../gateway/state';
+import { normalizeRequest, type ApiGatewayEvent, type HttpRequest } from '../http/request';
+import { errorResponse, json, type HttpResponse } from '../http/response';
+import { correlationIdOf } from '../ingest/correlation';
+import { logger } from '../observability/logger';
+import type { Topic } from '../topics/registry';
+import { BadReadRequest, parseInstant, parseLimit } from './params';
+import { matchReadRoute } from './routes';
+import { parseStatsRequest, runsProjection, statsPage } from './stats';
+import { StoreUnavailable, type EventStore } from './store';
+
+/** The store for the current configuration; undefined when no Postgres is configured. */
+export type EventStoreProvider = () => Promise<EventStore | undefined>;
+
+export interface ReadAppOptions {
+  state: GatewayStateLoader;
+  store: EventStoreProvider;
+  now?: () => number;
+}
+
+export type ReadApp = (event: ApiGatewayEvent) => Promise<HttpResponse>;
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+async function subjectOf(
+  request: HttpRequest,
+  state: GatewayState,
+): Promise<{ subject: string | null } | null> {
+  const token = extractToken(request.headers);
+  if (token === null || state.verifier === null) return null;
+  try {
+    return await state.verifier.verify(token);
+  } catch (error) {
+    if (error instanceof AuthError) return null;
+    throw error;
+  }
+}
+
+async function requireStore(provider: EventStoreProvider): Promise<EventStore> {
+  const store = await provider();
+  if (!store) throw new StoreUnavailable('no Postgres is configured, so there is nothing to read');
+  return store;
+}
+
+async function readEvent(store: EventStore, topic: Topic, eventId: string): Promise<HttpResponse> {
+  if (!UUID.test(eventId)) {
+    return errorResponse(400, { type: 'validation', message: `'${eventId}' is not an event id (a UUID)` });
+  }
+  const event = await store.event(topic.name, eventId.toLowerCase());
+  if (!event) {
+    return errorResponse(404, {
+      type: 'event',
+      message: `Event '${eventId}' not found in topic '${topic.name}'`,
+    });
+  }
+  return json(200, {
+    success: true,
+    statusCode: 200,
+    event,
+    // Only the Postgres sink keeps what it delivered; the others are listed as the topic's routes.
+    deliveries: [{ sink: 'postgres', status: 'delivered', at: event.storedAt }],
+    sinks: topic.sinks,
+  });
+}
+
+async function listEvents(
+  store: EventStore,
+  topic: Topic,
+  query: Record<string, string>,
+): Promise<HttpResponse> {
+  const limit = parseLimit(query.limit);
+  const page = await store.events(topic.name, {
+    since: parseInstant(query.since, 'since'),
+    until: parseInstant(query.until, 'until'),
+    cursor: query.cursor === undefined || query.cursor === '' ? undefined : query.cursor,
+    limit,
+  });
+  return json(200, {
+    success: true,
+    statusCode: 200,
+    data: page.rows,
+    pagination: { cursor: page.cursor, has_more: page.hasMore, limit },
+  });
+}
+
+async function stats(
+  store: EventStore,
+  topic: Topic,
+  request: HttpRequest,
+  now: number,
+): Promise<HttpResponse> {
+  const tables = runsProjection(store.projectionsOf(topic.name));
+  if (!tables) {
+    const supported = store.supportedStatsTopics();
+    const list = supported.length > 0 ? supported.map((name) => `'${name}'`).join(', ') : 'none configured';
+    return errorResponse(400, {
+      type: 'validation',
+      message: `Stats are only supported for topics ${list}.`,
+    });
+  }
+  const page = await statsPage(store, tables, parseStatsRequest(request.body, now));
+  return json(200, { success: true, statusCode: 200, ...page });
+}
+
+async function route(request: HttpRequest, options: ReadAppOptions): Promise<HttpResponse> {
+  const match = matchReadRoute(request.method, request.path);
+  if (match.kind === 'not-found') return errorResponse(404, { type: 'route', message: 'Resource not found' });
+  if (match.kind === 'method-not-allowed') {
+    const allow = match.allow.join(', ');
+    return errorResponse(
+      405,
+      { type: 'method', message: `Method ${request.method} is not allowed here; use ${allow}` },
+      { Allow: allow },
+    );
+  }
+  const state = await options.state.current();
+  const caller = await subjectOf(request, state);
+  if (!caller) return errorResponse(401, { type: 'auth', message: 'Invalid or missing token' });
+  const name = match.params.topic ?? '';
+  const topic = state.topics.get(name);
+  if (!topic)
+    return errorResponse(404, { type: 'topic', message: `Topic '${name.toLowerCase()}' not found` });
+  const decision = mayRead(state.access, topic.name, caller.subject);
+  if (!decision.allowed) return errorResponse(403, { type: 'auth', message: decision.message });
+
+  try {
+    const store = await requireStore(options.store);
+    switch (match.path) {
+      case '/topics/{topic}/events/{eventId}':
+        return await readEvent(store, topic, match.params.eventId ?? '');
+      case '/topics/{topic}/events':
+        return await listEvents(store, topic, request.query);
+      case '/stats/{topic}':
+        return await stats(store, topic, request, (options.now ?? Date.now)());
+    }
+  } catch (error) {
+    if (error instanceof BadReadRequest)
+      return errorResponse(400, { type: 'validation', message: error.message });
+    if (error instanceof StoreUnavailable) {
+      logger.warn('read failed: event store unavailable', { reason: error.message });
+      return errorResponse(503, {
+        type: 'database',
+        message: 'The event store is unavailable; try again later',
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * The read function: events of a topic back from the Postgres sink's tables, for subjects the access
+ * map lets read the topic. Nothing a client sends makes it throw; a database problem is a 503.
+ */
+export function createReadApp(options: ReadAppOptions): ReadApp {
+  return async (event) => {
+    let request: HttpRequest;
+    try {
+      request = normalizeRequest(event);
+    } catch {
+      return errorResponse(
+        400,
+        { type: 'request', message: 'Malformed request' },
+        { 'X-Correlation-ID': randomUUID() },
+      );
+    }
+    const correlationId = correlationIdOf(request);
+    let response: HttpResponse;
+    try {
+      response = await route(request, options);
+    } catch (error) {
+      logger.error('read request failed', {
+        correlationId,
+        path: request.path,
+        method: request.method,
+        error,
+      });
+      response = errorResponse(500, { type: 'internal', message: 'Unexpected server error' });
+    }
+    if (request.method === 'HEAD') response.body = '';
+    response.headers['X-Correlation-ID'] = correlationId;
+    return response;
+  };
+}
