@@ -12,6 +12,12 @@ export interface TopicSettings {
   /** Field of the event that identifies it for the client; used as an idempotency key when no header is sent. */
   id_field?: string;
   max_event_bytes?: number;
+  /** Schema versions no longer accepted (still listed and served). */
+  retired_versions?: number[];
+  /** How each new schema version must relate to the live ones before it may load. Default `backward`. */
+  compatibility?: 'backward' | 'forward' | 'full' | 'none';
+  /** Keep events refused for schema or field-rule reasons in the quarantine queue. Default false. */
+  quarantine?: boolean;
 }
 
 export interface KafkaSaslSettings {

@@ -13,6 +13,7 @@ import { docsAsset, docsPage } from './docs';
 import { health } from './health';
 import { postEvents } from './post-events';
 import { matchRoute } from './routes';
+import { currentSchemaResponse, versionListResponse, versionResponse } from '../schemas/http';
 
 export interface IngestAppOptions {
   state: GatewayStateLoader;
@@ -89,11 +90,17 @@ async function route(
       if (!topic)
         return errorResponse(404, { type: 'topic', message: `Topic '${name.toLowerCase()}' not found` });
       // The body stays the bare schema, as clients of the Python gateway expect; the rest is in headers.
-      return json(200, topic.schema, {
-        'X-EventGate-Topic': topic.name,
-        'X-EventGate-Topic-Mode': topic.mode,
-        'X-EventGate-Topic-Sinks': topic.sinks.join(','),
-      });
+      return currentSchemaResponse(topic);
+    }
+    case '/topics/{topic}/versions':
+    case '/topics/{topic}/versions/{version}': {
+      const name = match.params.topic ?? '';
+      const topic = state.topics.get(name);
+      if (!topic)
+        return errorResponse(404, { type: 'topic', message: `Topic '${name.toLowerCase()}' not found` });
+      return match.path === '/topics/{topic}/versions'
+        ? versionListResponse(topic)
+        : versionResponse(topic, match.params.version ?? '');
     }
   }
 }

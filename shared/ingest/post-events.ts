@@ -10,6 +10,7 @@ import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
 import { MAX_QUEUED_EVENT_BYTES } from '../queue/publisher';
 import { parseEventsBody } from './body';
+import { chooseVersion, parseVersionHeader, SCHEMA_VERSION_HEADER } from '../schemas/pin';
 
 export interface PostEventsContext {
   state: GatewayState;
@@ -81,6 +82,8 @@ function admit(
   context: PostEventsContext,
   /** Size of the whole request body, which bounds the size of every event in it. */
   bodyBytes: number,
+  /** The schema version the request's header pins, if any. */
+  headerVersion: number | null = null,
 ): EventResult {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return {
@@ -107,7 +110,9 @@ function admit(
       return { index, accepted: false, status: 413, errors: [{ type: 'size', message }] };
     }
   }
-  const violations = topic.validate(event);
+  const choice = chooseVersion(topic.name, topic.versions, event as Record<string, unknown>, headerVersion);
+  if (!choice.ok) return { index, accepted: false, status: 400, errors: [choice.error] };
+  const violations = choice.version.validate(event);
   if (violations.length > 0) return { index, accepted: false, status: 400, errors: violations };
   const envelope = createEnvelope({
     topic: topic.name,
@@ -117,6 +122,7 @@ function admit(
     key: fieldOf(event, topic.keyField),
     idempotencyKey: idempotencyKey ?? fieldOf(event, topic.idField),
     receivedAt: context.now?.(),
+    schemaVersion: choice.version.version,
   });
   return { index, accepted: true, envelope };
 }
@@ -222,11 +228,13 @@ export async function postEvents(
       message: 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces',
     });
   }
+  const pinned = parseVersionHeader(request.headers[SCHEMA_VERSION_HEADER]);
+  if (!pinned.ok) return errorResponse(400, pinned.error);
   const bodyBytes = request.body?.length ?? 0;
   const results = parsed.events.map((event, index) => {
     const key =
       idempotencyHeader === null ? null : parsed.batch ? `${idempotencyHeader}#${index}` : idempotencyHeader;
-    return admit(topic, state, identity.subject, event, index, key, context, bodyBytes);
+    return admit(topic, state, identity.subject, event, index, key, context, bodyBytes, pinned.version);
   });
 
   const envelopes = results.flatMap((result) => (result.accepted ? [result.envelope] : []));

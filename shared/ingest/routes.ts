@@ -7,6 +7,8 @@ export const ROUTES = [
   { path: '/health', methods: ['GET'] },
   { path: '/topics', methods: ['GET'] },
   { path: '/topics/{topic}', methods: ['GET', 'POST'] },
+  { path: '/topics/{topic}/versions', methods: ['GET'] },
+  { path: '/topics/{topic}/versions/{version}', methods: ['GET'] },
   { path: '/terminate', methods: ['POST'] },
 ] as const;
 

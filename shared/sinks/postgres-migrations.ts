@@ -10,8 +10,8 @@ export const MIGRATIONS_TABLE = 'eventgate_schema_migrations';
  */
 const MIGRATION_LOCK_KEY = '111509649667173';
 
-/** Columns every event table must have; the insert names exactly these. */
-export const EVENT_COLUMNS = [
+/** Columns an existing table must already have to be taken as an event table (its first version's). */
+const FIRST_VERSION_COLUMNS = [
   'event_id',
   'topic',
   'received_at',
@@ -20,6 +20,9 @@ export const EVENT_COLUMNS = [
   'event_key',
   'payload',
 ] as const;
+
+/** Columns every event table has once migrated; the insert names exactly these. */
+export const EVENT_COLUMNS = [...FIRST_VERSION_COLUMNS, 'schema_version'] as const;
 
 interface Migration {
   version: number;
@@ -43,6 +46,13 @@ const EVENT_TABLE_MIGRATIONS: readonly Migration[] = [
       )`,
       `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(receivedAtIndexName(table))}
         ON ${qualifiedName(schema, table)} (received_at)`,
+    ],
+  },
+  {
+    // The topic schema version each event was accepted against; null for rows from before versions.
+    version: 2,
+    statements: (schema, table) => [
+      `ALTER TABLE ${qualifiedName(schema, table)} ADD COLUMN IF NOT EXISTS schema_version integer`,
     ],
   },
 ];
@@ -81,7 +91,7 @@ async function checkColumns(client: BorrowedClient, schema: string, table: strin
     [schema, table],
   );
   const present = new Set(result.rows.map((row) => String(row.column_name)));
-  const missing = EVENT_COLUMNS.filter((column) => !present.has(column));
+  const missing = FIRST_VERSION_COLUMNS.filter((column) => !present.has(column));
   if (missing.length > 0) {
     throw new IncompatibleTableError(
       `table ${schema}.${table} already exists without the event columns ${missing.join(', ')}; name another table for this topic under postgres.tables`,

@@ -88,6 +88,7 @@ const ROW_PLACEHOLDER_CASTS = [
   '::text',
   '::text',
   '::jsonb',
+  '::integer',
 ] as const;
 
 const preparedInserts = new Map<string, NamedStatement>();
@@ -123,7 +124,16 @@ export function insertStatement(target: string, rowCount: number): string {
 function rowValues(event: Envelope): unknown[] {
   const payload = JSON.stringify(event.payload);
   if (payload === undefined) throw new Error('payload is not JSON-serialisable');
-  return [event.id, event.topic, event.receivedAt, event.subject, event.correlationId, event.key, payload];
+  return [
+    event.id,
+    event.topic,
+    event.receivedAt,
+    event.subject,
+    event.correlationId,
+    event.key,
+    payload,
+    event.schemaVersion ?? null,
+  ];
 }
 
 function chunked<T>(items: readonly T[], size: number): T[][] {

@@ -230,7 +230,10 @@ describe('PostgresSink against a real Postgres', () => {
     const ledger = await database.query(
       `SELECT table_name, version FROM ${MIGRATIONS_TABLE} WHERE table_name = 'migrate_race'`,
     );
-    expect(ledger).toEqual([{ table_name: 'migrate_race', version: 1 }]);
+    expect(ledger).toEqual([
+      { table_name: 'migrate_race', version: 1 },
+      { table_name: 'migrate_race', version: 2 },
+    ]);
     const [count] = await database.query<{ n: number }>('SELECT count(*)::int AS n FROM migrate_race');
     expect(count?.n).toBe(7);
     const indexes = await database.query(
@@ -240,6 +243,40 @@ describe('PostgresSink against a real Postgres', () => {
       'migrate_race_pkey',
       'migrate_race_received_at_idx',
     ]);
+  });
+
+  test('the accepted schema version lands in schema_version, added to a table made before versions', async () => {
+    // A table and ledger as the first migration left them, holding a row from before versions.
+    await database.query(`CREATE TABLE versioned_topic (
+      event_id uuid PRIMARY KEY, topic text NOT NULL, received_at timestamptz NOT NULL, subject text,
+      correlation_id text, event_key text, payload jsonb NOT NULL, inserted_at timestamptz NOT NULL DEFAULT now())`);
+    await database.query(
+      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (table_name text NOT NULL, version integer NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, version))`,
+    );
+    await database.query(
+      `INSERT INTO ${MIGRATIONS_TABLE} (table_name, version) VALUES ('versioned_topic', 1)`,
+    );
+    const old = event('versioned.topic');
+    await database.query(
+      `INSERT INTO versioned_topic (event_id, topic, received_at, payload) VALUES ($1, $2, $3, '{}')`,
+      [old.id, old.topic, old.receivedAt],
+    );
+
+    const pinned = event('versioned.topic', { n: 1 }, { schemaVersion: 2 });
+    const unversioned = event('versioned.topic');
+    expect(failures(await sink().write([pinned, unversioned]))).toEqual([]);
+
+    const stored = await database.query<{ event_id: string; schema_version: number | null }>(
+      'SELECT event_id, schema_version FROM versioned_topic',
+    );
+    expect(new Map(stored.map((row) => [row.event_id, row.schema_version]))).toEqual(
+      new Map([
+        [old.id, null],
+        [pinned.id, 2],
+        [unversioned.id, null],
+      ]),
+    );
   });
 
   test('a table dropped behind the sink is built again on the next write', async () => {
@@ -268,7 +305,9 @@ describe('PostgresSink against a real Postgres', () => {
     const sent = event('schema.topic');
     expect(await sink({ schema: 'eventgate_events' }).write([sent])).toEqual([{ id: sent.id, ok: true }]);
     expect((await rows('schema_topic', 'eventgate_events')).map((row) => row.event_id)).toEqual([sent.id]);
-    const ledger = await database.query(`SELECT table_name FROM eventgate_events.${MIGRATIONS_TABLE}`);
+    const ledger = await database.query(
+      `SELECT DISTINCT table_name FROM eventgate_events.${MIGRATIONS_TABLE}`,
+    );
     expect(ledger).toEqual([{ table_name: 'schema_topic' }]);
   });
 

@@ -8,6 +8,7 @@ import {
   type PostgresSinkOptions,
 } from '../../../shared/sinks/postgres';
 import { classifyPostgresError } from '../../../shared/sinks/postgres-errors';
+import { EVENT_COLUMNS, LATEST_EVENT_TABLE_VERSION } from '../../../shared/sinks/postgres-migrations';
 import type { DeliveryOutcome } from '../../../shared/sinks/types';
 
 interface Statement {
@@ -24,7 +25,7 @@ function serverError(code: string, message = `server error ${code}`): Error {
 }
 
 const isInsert = (statement: Statement): boolean => statement.text.startsWith('INSERT INTO "public"."');
-const tuples = (statement: Statement): number => statement.values.length / 7;
+const tuples = (statement: Statement): number => statement.values.length / EVENT_COLUMNS.length;
 
 /**
  * Stands in for pg.Pool: records every statement, answers the migration check with "up to date",
@@ -80,7 +81,8 @@ class StubPool implements PostgresPool {
 
   private defaultAnswer(statement: Statement): PostgresQueryResult {
     if (statement.text.includes('to_regclass')) return { rows: [{ ledger: true, table: true }], rowCount: 1 };
-    if (statement.text.includes('max(version)')) return { rows: [{ version: 1 }], rowCount: 1 };
+    if (statement.text.includes('max(version)'))
+      return { rows: [{ version: LATEST_EVENT_TABLE_VERSION }], rowCount: 1 };
     if (isInsert(statement)) return { rows: [], rowCount: tuples(statement) };
     return { rows: [], rowCount: 0 };
   }
@@ -117,7 +119,7 @@ describe('PostgresSink statements', () => {
     expect(inserts).toHaveLength(1);
     expect(tuples(inserts[0] as Statement)).toBe(1_000);
     expect(inserts[0]?.text).toMatch(/ON CONFLICT \(event_id\) DO NOTHING$/);
-    expect(inserts[0]?.text).toContain('$7000::jsonb)');
+    expect(inserts[0]?.text).toContain('$7999::jsonb, $8000::integer)');
   });
 
   test('the migration check runs once per table, not once per batch', async () => {
@@ -132,7 +134,8 @@ describe('PostgresSink statements', () => {
 
   test('each row carries the envelope fields in column order, the payload as JSON text', async () => {
     const pool = new StubPool();
-    const [event] = events(1) as [Envelope];
+    const [first] = events(1) as [Envelope];
+    const event = { ...first, schemaVersion: 4 };
     await sinkWith(pool).write([event]);
     expect(pool.inserts()[0]?.values).toEqual([
       event.id,
@@ -142,9 +145,10 @@ describe('PostgresSink statements', () => {
       event.correlationId,
       event.key,
       JSON.stringify(event.payload),
+      4,
     ]);
     expect(pool.inserts()[0]?.text).toContain(
-      '(event_id, topic, received_at, subject, correlation_id, event_key, payload)',
+      '(event_id, topic, received_at, subject, correlation_id, event_key, payload, schema_version)',
     );
   });
 
