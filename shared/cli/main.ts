@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Command> = {
   backlog: () => (require('./backlog') as typeof import('./backlog')).command,
   token: () => (require('./token') as typeof import('./token')).command,
   validate: () => (require('./validate') as typeof import('./validate')).command,
+  schema: () => (require('./schema') as typeof import('./schema')).command,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -27,6 +28,7 @@ function usage(): string {
     '  backlog    per-sink queue depth, in-flight, DLQ depth and oldest age',
     '  token      mint a development token from the local signing key',
     '  validate   check config, access map and every topic schema',
+    '  schema     `schema check <topic> <file>`: may this schema be the topic’s next version?',
     '',
     'Run `eventgate <command> --help` for the options of each.',
   ].join('\n');

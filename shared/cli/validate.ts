@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAccessMap } from '../auth/access';
@@ -7,12 +7,20 @@ import { confDir as defaultConfDir, type GatewayConfig } from '../config/setting
 import { isS3Uri, resolveLocation } from '../config/source';
 import { GatewayStateLoader } from '../gateway/state';
 import { compileSchema } from '../validation/validator';
+import {
+  checkVersionChain,
+  compatibilityModeOf,
+  describeIncompatibility,
+  type CompatibilityMode,
+} from '../schemas/compatibility';
+import { discoverSchemaFiles } from '../schemas/layout';
 import type { Command } from './main';
 
 const HELP = `Usage: eventgate validate [--conf DIR]
 
-Checks config.json, the access map, the topic keys file and every topic schema (syntax, safety,
-compilation, settings that name missing topics or sinks). Each problem is printed as
+Checks config.json, the access map, the topic keys file and every topic schema version (syntax,
+safety, compilation, compatibility with the topic's earlier versions, settings that name missing
+topics or sinks). Each problem is printed as
 FILE:LINE: message. Exits 1 when there is any problem.
 `;
 
@@ -62,6 +70,72 @@ async function readJsonFile(
   }
 }
 
+/**
+ * Every version file of every topic: each must parse and compile, and each live version must keep
+ * its topic's compatibility mode with the earlier live ones (reported on the later version's file).
+ */
+async function validateSchemaVersions(
+  schemasAt: string,
+  settings: GatewayConfig,
+  problems: Problem[],
+): Promise<void> {
+  let discovered: Awaited<ReturnType<typeof discoverSchemaFiles>>;
+  try {
+    discovered = await discoverSchemaFiles(schemasAt);
+  } catch (error) {
+    const message = (error as Error).message;
+    problems.push({ file: message.split(':')[0] ?? schemasAt, line: 1, message });
+    return;
+  }
+  for (const [topic, files] of discovered) {
+    const versions: Array<{
+      version: number;
+      schema: unknown;
+      retired: boolean;
+      text: string;
+      file: string;
+    }> = [];
+    const own = settings.topics?.[topic] ?? settings.topics?.[topic.toLowerCase()] ?? {};
+    const retired = Array.isArray(own.retired_versions) ? own.retired_versions : [];
+    for (const { location: file, version } of files) {
+      const schema = await readJsonFile(file, problems);
+      if (!schema) continue;
+      try {
+        compileSchema(schema.value, file);
+        versions.push({
+          version,
+          schema: schema.value,
+          retired: retired.includes(version),
+          text: schema.text,
+          file,
+        });
+      } catch (error) {
+        const message = (error as Error).message;
+        problems.push({ file, line: lineMentioning(schema.text, quotedNames(message)), message });
+      }
+    }
+    let mode: CompatibilityMode;
+    try {
+      mode = compatibilityModeOf(topic, own.compatibility);
+    } catch {
+      continue; // Reported by the load check below.
+    }
+    for (const found of checkVersionChain(mode, versions)) {
+      const later = versions.find((version) => version.version === found.to);
+      if (!later) continue;
+      const names = found.pointer
+        .split('/')
+        .filter((segment) => segment !== '')
+        .reverse();
+      problems.push({
+        file: later.file,
+        line: lineMentioning(later.text, names),
+        message: describeIncompatibility(mode, found),
+      });
+    }
+  }
+}
+
 export async function validateConfiguration(
   confDir: string,
   env: NodeJS.ProcessEnv = process.env,
@@ -90,20 +164,7 @@ export async function validateConfiguration(
   }
 
   const schemasAt = resolveLocation(settings.topic_schemas ?? 'topics', confDir);
-  if (!isS3Uri(schemasAt)) {
-    const entries = await readdir(schemasAt).catch(() => [] as string[]);
-    for (const entry of entries.filter((name) => name.endsWith('.json')).sort()) {
-      const file = path.join(schemasAt, entry);
-      const schema = await readJsonFile(file, problems);
-      if (!schema) continue;
-      try {
-        compileSchema(schema.value, file);
-      } catch (error) {
-        const message = (error as Error).message;
-        problems.push({ file, line: lineMentioning(schema.text, quotedNames(message)), message });
-      }
-    }
-  }
+  if (!isS3Uri(schemasAt)) await validateSchemaVersions(schemasAt, settings, problems);
 
   if (problems.length === 0) {
     // Everything parsed on its own; now the cross-checks the gateway makes at load.

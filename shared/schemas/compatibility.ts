@@ -212,9 +212,18 @@ class SchemaDiff {
           'widens',
           `property '${name}' was added where additionalProperties was false: the old schema refuses events carrying it`,
         );
-      } else {
-        // Added to an open object: values that were free before now meet the new property's schema.
+      } else if (isObject(old.additionalProperties)) {
+        // Unlisted properties met a schema before; now this one meets its own.
         this.compare(old.additionalProperties, after[name], pointer);
+      } else if (diffSchemas({}, after[name]).length > 0) {
+        // Added to an open object: the property was free before, and an event that already carried it
+        // in another shape would now be refused.
+        this.add(
+          pointer,
+          'property-added-open',
+          'narrows',
+          `property '${name}' was added to an object open to any property (additionalProperties is not false), so its values, free until now, are constrained`,
+        );
       }
     }
   }
@@ -446,4 +455,9 @@ export function checkVersionChain(
     }
   });
   return found;
+}
+
+/** One line per incompatibility, for configuration errors and the CLI. */
+export function describeIncompatibility(mode: CompatibilityMode, found: VersionIncompatibility): string {
+  return `${found.pointer}: ${found.message} (version ${found.to} breaks ${mode} compatibility with version ${found.from})`;
 }

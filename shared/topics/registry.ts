@@ -4,7 +4,12 @@ import { ConfigError } from '../config/errors';
 import { isSinkName, type SinkName } from '../sinks/types';
 import { compileSchema, type EventValidator } from '../validation/validator';
 import { discoverSchemaFiles } from '../schemas/layout';
-import { compatibilityModeOf, type CompatibilityMode } from '../schemas/compatibility';
+import {
+  checkVersionChain,
+  compatibilityModeOf,
+  describeIncompatibility,
+  type CompatibilityMode,
+} from '../schemas/compatibility';
 import { arrangeVersions, type SchemaVersion, type TopicVersions } from '../schemas/versions';
 
 /** A registered topic: everything the request path needs, prepared once at load. */
@@ -106,6 +111,13 @@ export async function loadTopicRegistry(inputs: RegistryInputs): Promise<TopicRe
     }));
     const versions = arrangeVersions(name, compiled, own.retired_versions);
     const compatibility = compatibilityModeOf(name, own.compatibility);
+    const broken = checkVersionChain(compatibility, versions.all);
+    if (broken.length > 0) {
+      // A version that breaks its topic's mode must never go live, not even on a background reload.
+      throw new ConfigError(
+        `topic "${name}": ${broken.map((found) => describeIncompatibility(compatibility, found)).join('; ')}`,
+      );
+    }
     byName.set(lowered, {
       name,
       schema: versions.current.schema,

@@ -7,20 +7,25 @@ import type { Sink, SinkName } from '../../../shared/sinks/types';
 import { createTestConf, RecordingDelivery, v2Event, type TestConf } from '../../helpers/gateway';
 
 const TOPIC = 'public.cps.za.test';
+// Closed objects: adding an optional property to one is backward compatible (the default mode).
 const VERSION_1 = {
   type: 'object',
-  properties: { id: { type: 'string', maxLength: 40 }, size: { type: 'integer' } },
+  properties: {
+    $schema: { type: 'string' },
+    id: { type: 'string', maxLength: 40 },
+    size: { type: 'integer' },
+  },
   required: ['id'],
+  additionalProperties: false,
 };
 // Version 2 adds an optional `colour` and lets `size` be any number: every version-1 event stays valid.
 const VERSION_2 = {
-  type: 'object',
+  ...VERSION_1,
   properties: {
-    id: { type: 'string', maxLength: 40 },
+    ...VERSION_1.properties,
     size: { type: 'number' },
     colour: { type: 'string', enum: ['red', 'blue'] },
   },
-  required: ['id'],
 };
 
 let conf: TestConf;
