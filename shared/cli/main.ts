@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Command> = {
   token: () => (require('./token') as typeof import('./token')).command,
   validate: () => (require('./validate') as typeof import('./validate')).command,
   schema: () => (require('./schema') as typeof import('./schema')).command,
+  quarantine: () => (require('./quarantine') as typeof import('./quarantine')).command,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -29,6 +30,7 @@ function usage(): string {
     '  token      mint a development token from the local signing key',
     '  validate   check config, access map and every topic schema',
     '  schema     `schema check <topic> <file>`: may this schema be the topic’s next version?',
+    '  quarantine `quarantine list|replay`: events refused by a schema, kept for a fix and a replay',
     '',
     'Run `eventgate <command> --help` for the options of each.',
   ].join('\n');

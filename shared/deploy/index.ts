@@ -14,6 +14,12 @@ import {
 } from './names';
 import type { DeployParameters } from './parameters';
 import { queueOutputs, queueResources } from './queues';
+import {
+  quarantineEnvironment,
+  quarantineOutputs,
+  quarantineResources,
+  quarantineStatement,
+} from '../quarantine/deploy';
 
 export { parseDeployParameters, parseSinkList, DeployParameterError } from './parameters';
 export type { DeployParameters, RawParameters } from './parameters';
@@ -43,12 +49,18 @@ export function enabledTopology(params: DeployParameters): SinkQueueSettings[] {
  */
 export function buildDeployment(params: DeployParameters): Deployment {
   const settings = enabledTopology(params);
-  const ingest = ingestFunction(params);
+  const built = ingestFunction(params);
+  const ingest = { ...built, environment: { ...built.environment, ...quarantineEnvironment() } };
   const functions: Record<string, ServerlessFunction> = { [INGEST_FUNCTION_KEY]: ingest };
   const resources: CfnResources = {
-    [roleLogicalId(INGEST_FUNCTION_KEY)]: functionRole(ingest.name, ingestStatements(params), params),
+    [roleLogicalId(INGEST_FUNCTION_KEY)]: functionRole(
+      ingest.name,
+      [...ingestStatements(params), quarantineStatement()],
+      params,
+    ),
+    ...quarantineResources(params),
   };
-  let outputs: Record<string, CfnOutput> = {};
+  let outputs: Record<string, CfnOutput> = quarantineOutputs();
 
   for (const sinkSettings of settings) {
     const { sink } = sinkSettings;

@@ -27,6 +27,8 @@ export interface DeployParameters {
   /** SNS topic told when an alarm fires or clears; without one the alarms only show in the console. */
   alarmTopicArn?: string;
   oldestMessageAgeAlarmSeconds: number;
+  /** Quarantined events in five minutes that raise the quarantine alarm. */
+  quarantineAlarmThreshold: number;
   /** Bucket holding access map, schemas or keys referenced as `s3://` in config.json. */
   configBucket?: string;
   configPrefix: string;
@@ -159,6 +161,7 @@ export function parseDeployParameters(raw: RawParameters, stage: string): Deploy
     apiThrottleRate: integer(raw, 'apiThrottleRate', 100, 1, 1_000_000),
     alarmTopicArn: arn(raw, 'alarmTopicArn', 'SNS topic'),
     oldestMessageAgeAlarmSeconds: integer(raw, 'oldestMessageAgeAlarmSeconds', 300, 60, 1_209_600),
+    quarantineAlarmThreshold: integer(raw, 'quarantineAlarmThreshold', 1, 1, 1_000_000),
     configBucket,
     configPrefix: normalizePrefix(text(raw, 'configPrefix')),
     eventBus: text(raw, 'eventBus') ?? 'default',

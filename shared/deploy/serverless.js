@@ -15,6 +15,7 @@ const PARAMETER_NAMES = [
   'apiThrottleRate',
   'alarmTopicArn',
   'oldestMessageAgeAlarmSeconds',
+  'quarantineAlarmThreshold',
   'configBucket',
   'configPrefix',
   'eventBus',

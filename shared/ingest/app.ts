@@ -13,6 +13,7 @@ import { docsAsset, docsPage } from './docs';
 import { health } from './health';
 import { postEvents } from './post-events';
 import { matchRoute } from './routes';
+import type { QuarantineKeeper } from '../quarantine/keeper';
 import { currentSchemaResponse, versionListResponse, versionResponse } from '../schemas/http';
 
 export interface IngestAppOptions {
@@ -23,6 +24,8 @@ export interface IngestAppOptions {
   sqs: SQSClient;
   queueUrls: Partial<Record<SinkName, string>>;
   startedAt?: number;
+  /** Where events refused by quarantine-enabled topics are kept. */
+  quarantine?: QuarantineKeeper;
 }
 
 export type IngestApp = (event: ApiGatewayEvent) => Promise<HttpResponse>;
@@ -84,7 +87,12 @@ async function route(
     case '/topics/{topic}': {
       const name = match.params.topic ?? '';
       if (match.method === 'POST') {
-        return postEvents(request, name, { state, correlationId, deliveries: options.deliveries });
+        return postEvents(request, name, {
+          state,
+          correlationId,
+          deliveries: options.deliveries,
+          quarantine: options.quarantine,
+        });
       }
       const topic = state.topics.get(name);
       if (!topic)

@@ -7,6 +7,7 @@ import { queueUrlVariable } from '../queue/topology';
 import { SinkRegistry } from '../sinks/registry';
 import { SINK_NAMES, type SinkName } from '../sinks/types';
 import { createIngestApp, type IngestApp } from './app';
+import { quarantineFromEnv } from '../quarantine/keeper';
 
 export interface IngestHandlerOptions {
   confDir?: string;
@@ -61,6 +62,7 @@ export function createIngestHandler(options: IngestHandlerOptions = {}): IngestA
     sqs,
     queueUrls,
     sinks,
+    quarantine: quarantineFromEnv(env, sqs),
     deliveries: {
       sync: new SyncDelivery({ sinks, timeoutMs: DEFAULTS.sync_timeout_ms }),
       async: new QueuePublisher({ client: sqs, queueUrls }),

@@ -77,6 +77,24 @@ const LOWER_BOUNDS = ['minimum', 'exclusiveMinimum', 'minLength', 'minItems', 'm
 /** Upper bounds: lowering one narrows. */
 const UPPER_BOUNDS = ['maximum', 'exclusiveMaximum', 'maxLength', 'maxItems', 'maxProperties'] as const;
 
+/** Keywords that constrain values of some types only, and those types. */
+const TYPE_SPECIFIC: Record<string, string[]> = {
+  minLength: ['string'],
+  maxLength: ['string'],
+  pattern: ['string'],
+  format: ['string'],
+  minimum: ['number'],
+  maximum: ['number'],
+  exclusiveMinimum: ['number'],
+  exclusiveMaximum: ['number'],
+  multipleOf: ['number'],
+  minItems: ['array'],
+  maxItems: ['array'],
+  uniqueItems: ['array'],
+  minProperties: ['object'],
+  maxProperties: ['object'],
+};
+
 const ALL_TYPES = ['null', 'boolean', 'object', 'array', 'number', 'integer', 'string'];
 
 function escapePointer(segment: string): string {
@@ -143,6 +161,7 @@ class SchemaDiff {
         this.add(at, 'schema-closed', 'narrows', 'the schema now accepts nothing here');
       return;
     }
+    const firstChange = this.changes.length;
     this.compareTypes(old, next, at);
     this.compareRequired(old, next, at);
     this.compareProperties(old, next, at);
@@ -156,6 +175,28 @@ class SchemaDiff {
     this.compareItems(old, next, at);
     this.compareDefinitions(old, next, at);
     this.compareOpaque(old, next, at);
+    this.dropMootChanges(firstChange, old, next, at);
+  }
+
+  /**
+   * A keyword that only constrains values of some types cannot refuse an old event if the old
+   * schema accepted no value of those types (adding `maxLength` while widening a number to a
+   * string refuses nothing old), nor accept a new one if the new schema accepts none of them.
+   */
+  private dropMootChanges(from: number, old: SchemaObject, next: SchemaObject, at: string): void {
+    const before = typesOf(old) ?? ALL_TYPES;
+    const after = typesOf(next) ?? ALL_TYPES;
+    const kept = this.changes.slice(from).filter((change) => {
+      const keyword = change.pointer.slice(at.length + 1);
+      const family = TYPE_SPECIFIC[keyword];
+      if (family === undefined) return true;
+      const relevant = (types: string[]): boolean =>
+        types.some((type) => family.some((own) => covered(own, [type]) || covered(type, [own])));
+      if (change.effect === 'narrows') return relevant(before);
+      if (change.effect === 'widens') return relevant(after);
+      return relevant(before) || relevant(after);
+    });
+    this.changes.splice(from, this.changes.length - from, ...kept);
   }
 
   private compareTypes(old: SchemaObject, next: SchemaObject, at: string): void {

@@ -282,6 +282,17 @@ describe('structural schema diff', () => {
     },
   );
 
+  it('ignores a type-specific limit on a type the other schema did not accept', () => {
+    // Widening a number to number-or-string with a maxLength refuses no old event.
+    const before = field({ type: 'number' });
+    const after = field({ type: ['number', 'string'], maxLength: 40 });
+    expect(incompatibilities('backward', before, after)).toEqual([]);
+    // The same maxLength on a field that was already a string is a tightening.
+    expect(
+      incompatibilities('backward', field({ type: 'string' }), field({ type: 'string', maxLength: 40 })),
+    ).toEqual([expect.objectContaining({ rule: 'limit-tightened', pointer: '/properties/a/maxLength' })]);
+  });
+
   it('a mode refuses exactly the effects it names', () => {
     const change = (effect: ChangeEffect) => ({ pointer: '/', rule: 'r', effect, message: '' });
     expect(breaksMode('backward', change('widens'))).toBe(false);
