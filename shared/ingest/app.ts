@@ -14,6 +14,7 @@ import { health } from './health';
 import { postEvents } from './post-events';
 import { matchRoute } from './routes';
 import type { QuarantineKeeper } from '../quarantine/keeper';
+import { servedApiSpec } from '../schemas/openapi';
 import { currentSchemaResponse, versionListResponse, versionResponse } from '../schemas/http';
 
 export interface IngestAppOptions {
@@ -62,7 +63,7 @@ async function route(
   const state: GatewayState = await options.state.current();
   switch (match.path) {
     case '/api':
-      return text(200, state.apiSpec, 'application/yaml');
+      return text(200, servedApiSpec(state.apiSpec, state.topics), 'application/yaml');
     case '/docs':
       return docsPage();
     case '/docs/{asset}':
