@@ -19,6 +19,8 @@ export interface Envelope<P = unknown> {
   payload: P;
   /** The CloudEvents context attributes, when the event arrived as a CloudEvent; `payload` is its data. */
   cloudEvent?: CloudEventAttributes;
+  /** The topic schema version the payload was accepted against (absent in envelopes from before versions). */
+  schemaVersion?: number;
 }
 
 // Fixed namespace so the same (topic, idempotency key) maps to the same event id on every instance.
@@ -39,18 +41,22 @@ export interface EnvelopeFields<P> {
   key?: string | null;
   idempotencyKey?: string | null;
   receivedAt?: Date;
+  schemaVersion?: number;
+  /** An id decided earlier (a quarantined event replayed keeps the id it was given then). */
+  id?: string;
 }
 
 export function createEnvelope<P>(fields: EnvelopeFields<P>): Envelope<P> {
   return {
     v: ENVELOPE_VERSION,
-    id: eventId(fields.topic, fields.idempotencyKey),
+    id: fields.id ?? eventId(fields.topic, fields.idempotencyKey),
     topic: fields.topic,
     receivedAt: (fields.receivedAt ?? new Date()).toISOString(),
     subject: fields.subject,
     correlationId: fields.correlationId,
     key: fields.key ?? null,
     payload: fields.payload,
+    ...(fields.schemaVersion === undefined ? {} : { schemaVersion: fields.schemaVersion }),
   };
 }
 
@@ -78,5 +84,8 @@ export function parseEnvelope(body: string): Envelope {
     }
   }
   if (!('payload' in candidate)) throw new MalformedEnvelopeError('envelope has no payload');
+  if (candidate.schemaVersion !== undefined && !Number.isInteger(candidate.schemaVersion)) {
+    throw new MalformedEnvelopeError('envelope field "schemaVersion" is not a version number');
+  }
   return candidate as unknown as Envelope;
 }

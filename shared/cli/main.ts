@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => Command> = {
   token: () => (require('./token') as typeof import('./token')).command,
   validate: () => (require('./validate') as typeof import('./validate')).command,
   client: () => (require('./client') as typeof import('./client')).command,
+  schema: () => (require('./schema') as typeof import('./schema')).command,
+  quarantine: () => (require('./quarantine') as typeof import('./quarantine')).command,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -31,6 +33,8 @@ function usage(): string {
     '  token      mint a development token from the local signing key',
     '  validate   check config, access map and every topic schema',
     '  client     manage the clients of the token endpoint (add, rotate, remove, list, key)',
+    '  schema     `schema check <topic> <file>`: may this schema be the topic’s next version?',
+    '  quarantine `quarantine list|replay`: events refused by a schema, kept for a fix and a replay',
     '',
     'Run `eventgate <command> --help` for the options of each.',
   ].join('\n');

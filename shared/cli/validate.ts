@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAccessMap } from '../auth/access';
@@ -11,6 +11,13 @@ import { isS3Uri, resolveLocation } from '../config/source';
 import { GatewayStateLoader } from '../gateway/state';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import { compileSchema } from '../validation/validator';
+import {
+  checkVersionChain,
+  compatibilityModeOf,
+  describeIncompatibility,
+  type CompatibilityMode,
+} from '../schemas/compatibility';
+import { discoverSchemaFiles } from '../schemas/layout';
 import type { Command } from './main';
 import { projectionProblems } from './validate-projections';
 import type { PostgresConfigKeys } from '../sinks/postgres/settings';
@@ -18,9 +25,9 @@ import type { PostgresConfigKeys } from '../sinks/postgres/settings';
 const HELP = `Usage: eventgate validate [--conf DIR]
 
 Checks config.json (against its schema: types, limits, unknown keys), the access map, the topic
-keys file and every topic schema (syntax, safety, compilation, settings that name missing topics
-or sinks). Every problem is printed as FILE:LINE: message, at the line of the bad value. Exits 1
-when there is any problem.
+keys file and every topic schema version (syntax, safety, compilation, compatibility with the
+topic's earlier versions, settings that name missing topics or sinks). Every problem is printed as
+FILE:LINE: message, at the line of the bad value. Exits 1 when there is any problem.
 `;
 
 interface Problem {
@@ -95,6 +102,76 @@ function configProblems(
   return { problems, settings: checked.config as unknown as GatewayConfig };
 }
 
+/**
+ * Every version file of every topic: each must parse and compile, and each live version must keep
+ * its topic's compatibility mode with the earlier live ones (reported on the later version's file).
+ */
+async function validateSchemaVersions(
+  schemasAt: string,
+  settings: GatewayConfig,
+  problems: Problem[],
+): Promise<void> {
+  let discovered: Awaited<ReturnType<typeof discoverSchemaFiles>>;
+  try {
+    discovered = await discoverSchemaFiles(schemasAt);
+  } catch (error) {
+    const message = (error as Error).message;
+    problems.push({ file: message.split(':')[0] ?? schemasAt, line: 1, message });
+    return;
+  }
+  for (const [topic, files] of discovered) {
+    const versions: Array<{
+      version: number;
+      schema: unknown;
+      retired: boolean;
+      text: string;
+      file: string;
+    }> = [];
+    const own = settings.topics?.[topic] ?? settings.topics?.[topic.toLowerCase()] ?? {};
+    const retired = Array.isArray(own.retired_versions) ? own.retired_versions : [];
+    for (const { location: file, version } of files) {
+      const schema = await readJsonFile(file, problems);
+      if (!schema) continue;
+      try {
+        compileSchema(schema.value, file);
+        versions.push({
+          version,
+          schema: schema.value,
+          retired: retired.includes(version),
+          text: schema.text,
+          file,
+        });
+      } catch (error) {
+        if (error instanceof ConfigValidationError) {
+          problems.push(...locatedProblems(file, schema.text, error));
+          continue;
+        }
+        const message = (error as Error).message;
+        problems.push({ file, line: lineMentioning(schema.text, quotedNames(message)), message });
+      }
+    }
+    let mode: CompatibilityMode;
+    try {
+      mode = compatibilityModeOf(topic, own.compatibility);
+    } catch {
+      continue; // Reported by the load check below.
+    }
+    for (const found of checkVersionChain(mode, versions)) {
+      const later = versions.find((version) => version.version === found.to);
+      if (!later) continue;
+      const names = found.pointer
+        .split('/')
+        .filter((segment) => segment !== '')
+        .reverse();
+      problems.push({
+        file: later.file,
+        line: lineMentioning(later.text, names),
+        message: describeIncompatibility(mode, found),
+      });
+    }
+  }
+}
+
 export async function validateConfiguration(
   confDir: string,
   env: NodeJS.ProcessEnv = process.env,
@@ -127,24 +204,15 @@ export async function validateConfiguration(
   }
 
   const schemasAt = resolveLocation(settings.topic_schemas, confDir);
+  // Each topic's single-file schema, for the projection checks below; reading, compiling and
+  // comparing every version is validateSchemaVersions' job, which reports their problems.
   const schemas = new Map<string, unknown>();
   if (!isS3Uri(schemasAt)) {
+    await validateSchemaVersions(schemasAt, settings, problems);
     const entries = await readdir(schemasAt).catch(() => [] as string[]);
     for (const entry of entries.filter((name) => name.endsWith('.json')).sort()) {
-      const file = path.join(schemasAt, entry);
-      const schema = await readJsonFile(file, problems);
-      if (!schema) continue;
-      schemas.set(path.basename(entry, '.json'), schema.value);
-      try {
-        compileSchema(schema.value, file);
-      } catch (error) {
-        if (error instanceof ConfigValidationError) {
-          problems.push(...locatedProblems(file, schema.text, error));
-          continue;
-        }
-        const message = (error as Error).message;
-        problems.push({ file, line: lineMentioning(schema.text, quotedNames(message)), message });
-      }
+      const schema = await readJsonFile(path.join(schemasAt, entry), []);
+      if (schema) schemas.set(path.basename(entry, '.json'), schema.value);
     }
   }
 

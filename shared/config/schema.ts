@@ -61,6 +61,9 @@ function topicSettingsSchema(catalog: SinkCatalog): JsonSchema {
       id_field: nonEmptyText,
       max_event_bytes: { type: 'integer', minimum: 1 },
       cors: corsSchema,
+      retired_versions: { type: 'array', items: { type: 'integer', minimum: 1 } },
+      compatibility: { enum: ['backward', 'forward', 'full', 'none'] },
+      quarantine: { type: 'boolean' },
     },
   };
 }

@@ -17,6 +17,12 @@ export interface TopicSettings {
   max_event_bytes?: number;
   /** This topic's CORS policy, replacing the global one for its routes. */
   cors?: CorsSettings;
+  /** Schema versions no longer accepted (still listed and served). */
+  retired_versions?: number[];
+  /** How each new schema version must relate to the live ones before it may load. Default `backward`. */
+  compatibility?: 'backward' | 'forward' | 'full' | 'none';
+  /** Keep events refused for schema or field-rule reasons in the quarantine queue. Default false. */
+  quarantine?: boolean;
 }
 
 /**

@@ -19,6 +19,12 @@ import type { DeployParameters } from './parameters';
 import { applyOverrides, parseOverrides, type ResourceOverrides } from './overrides';
 import { queueOutputs, queueResources } from './queues';
 import { READ_FUNCTION_KEY, readFunction, readStatements } from './read-function';
+import {
+  quarantineEnvironment,
+  quarantineOutputs,
+  quarantineResources,
+  quarantineStatement,
+} from '../quarantine/deploy';
 
 export {
   parseDeployParameters,
@@ -98,17 +104,19 @@ export function buildDeployment(
 ): Deployment {
   const settings = enabledTopology(params);
   const contributions = sinkContributions(params, catalog);
-  const ingest = ingestFunction(params, contributions);
+  const built = ingestFunction(params, contributions);
+  const ingest = { ...built, environment: { ...built.environment, ...quarantineEnvironment() } };
   const functions: Record<string, ServerlessFunction> = { [INGEST_FUNCTION_KEY]: ingest };
   const resources: CfnResources = {
     [roleLogicalId(INGEST_FUNCTION_KEY)]: functionRole(
       ingest.name,
-      ingestStatements(params, contributions),
+      [...ingestStatements(params, contributions), quarantineStatement()],
       params,
       { inVpc: ingest.vpc !== undefined },
     ),
+    ...quarantineResources(params),
   };
-  let outputs: Record<string, CfnOutput> = {};
+  let outputs: Record<string, CfnOutput> = quarantineOutputs();
   const widgets = new Map<SinkName, readonly SinkDashboardWidget[]>();
 
   for (const sinkSettings of settings) {

@@ -32,6 +32,8 @@ export interface DeployParameters {
   /** SNS topic told when an alarm fires or clears; without one the alarms only show in the console. */
   alarmTopicArn?: string;
   oldestMessageAgeAlarmSeconds: number;
+  /** Quarantined events in five minutes that raise the quarantine alarm. */
+  quarantineAlarmThreshold: number;
   /** Bucket holding access map, schemas or keys referenced as `s3://` in config.json. */
   configBucket?: string;
   configPrefix: string;
@@ -150,6 +152,7 @@ export const COMMON_PARAMETER_NAMES = [
   'topicSchemas',
   'inFlightAlarmThreshold',
   'tokenIssuanceSecrets',
+  'quarantineAlarmThreshold',
 ] as const;
 
 /** Every `--param` a deployment reads: the common ones, then each sink's own. */
@@ -259,6 +262,7 @@ export function parseDeployParameters(
     apiThrottleRate: integer(raw, 'apiThrottleRate', 100, 1, 1_000_000),
     alarmTopicArn: arnOf('SNS topic')(text(raw, 'alarmTopicArn'), 'alarmTopicArn'),
     oldestMessageAgeAlarmSeconds: integer(raw, 'oldestMessageAgeAlarmSeconds', 300, 60, 1_209_600),
+    quarantineAlarmThreshold: integer(raw, 'quarantineAlarmThreshold', 1, 1, 1_000_000),
     configBucket,
     configPrefix: normalizePrefix(text(raw, 'configPrefix')),
     vpc: parseVpc(raw),

@@ -15,6 +15,9 @@ import { docsAsset, docsPage } from './docs';
 import { health } from './health';
 import { postEvents } from './post-events';
 import { matchRoute, type RouteMatch } from './routes';
+import type { QuarantineKeeper } from '../quarantine/keeper';
+import { servedApiSpec } from '../schemas/openapi';
+import { currentSchemaResponse, versionListResponse, versionResponse } from '../schemas/http';
 
 export interface IngestAppOptions {
   state: GatewayStateLoader;
@@ -23,6 +26,8 @@ export interface IngestAppOptions {
   /** The sinks /health lists. */
   catalog?: SinkCatalog;
   startedAt?: number;
+  /** Where events refused by quarantine-enabled topics are kept. */
+  quarantine?: QuarantineKeeper;
 }
 
 export type IngestApp = (event: ApiGatewayEvent, context?: Context) => Promise<HttpResponse>;
@@ -85,7 +90,7 @@ async function serve(
     case '/terminate':
       return reloadNow(options);
     case '/api':
-      return text(200, state.apiSpec, 'application/yaml');
+      return text(200, servedApiSpec(state.apiSpec, state.topics), 'application/yaml');
     case '/docs':
       return docsPage();
     case '/docs/{asset}':
@@ -121,17 +126,28 @@ async function serve(
       if (match.method === 'POST') {
         const decoded = decodeRequestBody(request, state.config.max_body_bytes ?? DEFAULTS.max_body_bytes);
         if (!decoded.ok) return errorResponse(decoded.status, decoded.error, decoded.headers);
-        return postEvents(decoded.request, name, { state, correlationId, deliveries: options.deliveries });
+        return postEvents(decoded.request, name, {
+          state,
+          correlationId,
+          deliveries: options.deliveries,
+          quarantine: options.quarantine,
+        });
       }
       const topic = state.topics.get(name);
       if (!topic)
         return errorResponse(404, { type: 'topic', message: `Topic '${name.toLowerCase()}' not found` });
       // The body stays the bare schema, as clients of the Python gateway expect; the rest is in headers.
-      return json(200, topic.schema, {
-        'X-EventGate-Topic': topic.name,
-        'X-EventGate-Topic-Mode': topic.mode,
-        'X-EventGate-Topic-Sinks': topic.sinks.join(','),
-      });
+      return currentSchemaResponse(topic);
+    }
+    case '/topics/{topic}/versions':
+    case '/topics/{topic}/versions/{version}': {
+      const name = match.params.topic ?? '';
+      const topic = state.topics.get(name);
+      if (!topic)
+        return errorResponse(404, { type: 'topic', message: `Topic '${name.toLowerCase()}' not found` });
+      return match.path === '/topics/{topic}/versions'
+        ? versionListResponse(topic)
+        : versionResponse(topic, match.params.version ?? '');
     }
   }
 }

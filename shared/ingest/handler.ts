@@ -8,6 +8,7 @@ import { SinkRegistry } from '../sinks/registry';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { createIngestApp, type IngestApp } from './app';
+import { quarantineFromEnv } from '../quarantine/keeper';
 
 export interface IngestHandlerOptions {
   confDir?: string;
@@ -70,6 +71,7 @@ export function createIngestHandler(options: IngestHandlerOptions = {}): IngestA
   return createIngestApp({
     state,
     catalog,
+    quarantine: quarantineFromEnv(env, sqs),
     deliveries: {
       sync: new SyncDelivery({ sinks, timeoutMs: DEFAULTS.sync_timeout_ms }),
       async: new QueuePublisher({ client: sqs, queueUrls }),

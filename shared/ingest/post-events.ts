@@ -1,7 +1,7 @@
 import { authorize } from '../auth/access';
 import { AuthError, extractToken } from '../auth/token';
 import type { Delivery, SinkFailure } from '../delivery/types';
-import { createEnvelope, type Envelope } from '../envelope';
+import { createEnvelope, eventId, type Envelope } from '../envelope';
 import type { GatewayState } from '../gateway/state';
 import type { HttpRequest } from '../http/request';
 import { errorResponse, json, type ApiError, type HttpResponse } from '../http/response';
@@ -9,18 +9,32 @@ import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
 import { parseEventsBody } from './body';
 import { cloudEventIdempotencyKey, cloudEventsOf, parseCloudEventsBody } from './cloudevents';
+import { chooseVersion, parseVersionHeader, SCHEMA_VERSION_HEADER } from '../schemas/pin';
+import type { QuarantineKeeper } from '../quarantine/keeper';
+import { isQuarantinable, quarantineRefused, type RefusedEvent } from '../quarantine/ingest';
 
 export interface PostEventsContext {
   state: GatewayState;
   correlationId: string;
   deliveries: Record<Topic['mode'], Delivery>;
   now?: () => Date;
+  /** Keeps events of quarantine-enabled topics refused for schema or field-rule reasons. */
+  quarantine?: QuarantineKeeper;
 }
 
 /** What happened to one event of the request. */
 type EventResult =
   | { index: number; accepted: true; envelope: Envelope }
-  | { index: number; accepted: false; status: number; errors: ApiError[]; eventId?: string };
+  | {
+      index: number;
+      accepted: false;
+      status: number;
+      errors: ApiError[];
+      eventId?: string;
+      /** The event and its idempotency key, when a schema or field rule refused it. */
+      refused?: { event: unknown; idempotencyKey: string | null };
+      quarantined?: boolean;
+    };
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -80,6 +94,8 @@ function admit(
   context: PostEventsContext,
   /** Size of the whole request body, which bounds the size of every event in it. */
   bodyBytes: number,
+  /** The schema version the request's header pins, if any. */
+  headerVersion: number | null = null,
 ): EventResult {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return {
@@ -89,6 +105,7 @@ function admit(
       errors: [{ type: 'validation', message: 'an event must be a JSON object' }],
     };
   }
+  const refused = { event, idempotencyKey: idempotencyKey ?? fieldOf(event, topic.idField) };
   const decision = authorize(state.access, topic.name, subject, event);
   if (!decision.allowed) {
     return {
@@ -96,6 +113,7 @@ function admit(
       accepted: false,
       status: 403,
       errors: [{ type: decision.type, message: decision.message }],
+      refused,
     };
   }
   const limit = eventSizeLimit(topic, context.deliveries[topic.mode]);
@@ -106,8 +124,10 @@ function admit(
       return { index, accepted: false, status: 413, errors: [{ type: 'size', message }] };
     }
   }
-  const violations = topic.validate(event);
-  if (violations.length > 0) return { index, accepted: false, status: 400, errors: violations };
+  const choice = chooseVersion(topic.name, topic.versions, event as Record<string, unknown>, headerVersion);
+  if (!choice.ok) return { index, accepted: false, status: 400, errors: [choice.error], refused };
+  const violations = choice.version.validate(event);
+  if (violations.length > 0) return { index, accepted: false, status: 400, errors: violations, refused };
   const envelope = createEnvelope({
     topic: topic.name,
     payload: event,
@@ -116,8 +136,47 @@ function admit(
     key: fieldOf(event, topic.keyField),
     idempotencyKey: idempotencyKey ?? fieldOf(event, topic.idField),
     receivedAt: context.now?.(),
+    schemaVersion: choice.version.version,
   });
   return { index, accepted: true, envelope };
+}
+
+/** Puts events refused for schema or field-rule reasons in quarantine, and says so in their results. */
+async function keepRefused(
+  results: EventResult[],
+  topic: Topic,
+  subject: string | null,
+  pinnedVersion: number | null,
+  context: PostEventsContext,
+): Promise<void> {
+  if (!topic.quarantine || !context.quarantine) return;
+  // The id it will be delivered under if a replay accepts it, decided now as for an accepted event.
+  const refused: RefusedEvent[] = results.flatMap((result) =>
+    !result.accepted && result.refused && isQuarantinable(result.errors)
+      ? [
+          {
+            index: result.index,
+            id: eventId(topic.name, result.refused.idempotencyKey),
+            event: result.refused.event,
+            errors: result.errors,
+          },
+        ]
+      : [],
+  );
+  const kept = await quarantineRefused(context.quarantine, refused, {
+    topic,
+    subject,
+    correlationId: context.correlationId,
+    receivedAt: context.now?.() ?? new Date(),
+    pinnedVersion,
+  });
+  for (const item of refused) {
+    const result = results[item.index];
+    if (kept.has(item.index) && result && !result.accepted) {
+      result.eventId = item.id;
+      result.quarantined = true;
+    }
+  }
 }
 
 function failureErrors(failures: SinkFailure[]): ApiError[] {
@@ -142,7 +201,15 @@ function singleResponse(result: EventResult, topic: Topic): HttpResponse {
       mode: topic.mode,
     });
   }
-  return errorResponse(result.status, result.errors, {}, result.eventId ? { eventId: result.eventId } : {});
+  return errorResponse(
+    result.status,
+    result.errors,
+    {},
+    {
+      ...(result.eventId ? { eventId: result.eventId } : {}),
+      ...(result.quarantined ? { quarantined: true } : {}),
+    },
+  );
 }
 
 function batchResponse(results: EventResult[], topic: Topic): HttpResponse {
@@ -158,6 +225,7 @@ function batchResponse(results: EventResult[], topic: Topic): HttpResponse {
           statusCode: result.status,
           errors: result.errors,
           eventId: result.eventId,
+          ...(result.quarantined ? { quarantined: true } : {}),
         },
   );
   const body: Record<string, unknown> = {
@@ -222,6 +290,8 @@ export async function postEvents(
       message: 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces',
     });
   }
+  const pinned = parseVersionHeader(request.headers[SCHEMA_VERSION_HEADER]);
+  if (!pinned.ok) return errorResponse(400, pinned.error);
   const bodyBytes = request.body?.length ?? 0;
   const cloudEvents = cloudEventsOf(parsed);
   const results = parsed.events.map((event, index): EventResult => {
@@ -235,7 +305,17 @@ export async function postEvents(
         : parsed.batch
           ? `${idempotencyHeader}#${index}`
           : idempotencyHeader;
-    const result = admit(topic, state, identity.subject, event, index, key, context, bodyBytes);
+    const result = admit(
+      topic,
+      state,
+      identity.subject,
+      event,
+      index,
+      key,
+      context,
+      bodyBytes,
+      pinned.version,
+    );
     // The attributes reach every sink with the event: Kafka headers, the stored record, EventBridge.
     if (cloudEvent && result.accepted) result.envelope.cloudEvent = cloudEvent.attributes;
     return result;
@@ -269,6 +349,7 @@ export async function postEvents(
     }
   }
 
+  await keepRefused(results, topic, identity.subject, pinned.version, context);
   if (!parsed.batch) return singleResponse(results[0] as EventResult, topic);
   return batchResponse(results, topic);
 }

@@ -11,6 +11,8 @@ export const ROUTES = [
   { path: '/health', methods: ['GET', 'OPTIONS'] },
   { path: '/topics', methods: ['GET', 'OPTIONS'] },
   { path: '/topics/{topic}', methods: ['GET', 'POST', 'OPTIONS'] },
+  { path: '/topics/{topic}/versions', methods: ['GET'] },
+  { path: '/topics/{topic}/versions/{version}', methods: ['GET'] },
   { path: '/terminate', methods: ['POST'] },
 ] as const;
 

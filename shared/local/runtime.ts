@@ -21,6 +21,7 @@ import { EventSourcePoller } from './poller';
 import { createSinkQueues, type SinkQueues } from './queues';
 import { withRuntimeHealth, type RuntimeDependency } from './runtime-health';
 import { acquireStateLock } from './state-lock';
+import { createQuarantineQueue, QUARANTINE_QUEUE_URL_VARIABLE } from '../quarantine/queue';
 
 export const LOCAL_STAGE = 'local';
 const LOCAL_REGION = 'us-east-1';
@@ -145,6 +146,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const settings = { ...sinkQueueSettings(sink), ...options.topology, sink };
       queues.set(sink, await createSinkQueues(sqs, settings, LOCAL_STAGE));
     }
+    env[QUARANTINE_QUEUE_URL_VARIABLE] = await createQuarantineQueue(sqs, LOCAL_STAGE);
 
     // One set of sink clients for the sync path and the workers. The embedded database runs one
     // statement at a time on a session all its connections share: one connection, and no named

@@ -1,22 +1,34 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { GatewayConfig, TopicMode } from '../config/settings';
-import { configS3, isS3Uri, parseS3Uri, readJson, resolveLocation } from '../config/source';
+import { readJson, resolveLocation } from '../config/source';
 import { ConfigError } from '../config/errors';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { compileSchema, type EventValidator } from '../validation/validator';
+import { discoverSchemaFiles } from '../schemas/layout';
+import {
+  checkVersionChain,
+  compatibilityModeOf,
+  describeIncompatibility,
+  type CompatibilityMode,
+} from '../schemas/compatibility';
+import { arrangeVersions, type SchemaVersion, type TopicVersions } from '../schemas/versions';
 
 /** A registered topic: everything the request path needs, prepared once at load. */
 export interface Topic {
   name: string;
+  /** The current (latest live) version's schema and validator: what unpinned events meet. */
   schema: unknown;
   validate: EventValidator;
+  /** Every version of the schema, ascending; `versions.current` is the one above. */
+  versions: TopicVersions;
   mode: TopicMode;
   sinks: SinkName[];
   keyField: string | null;
   idField: string | null;
   maxEventBytes: number | null;
+  compatibility: CompatibilityMode;
+  /** Refused events are kept in the quarantine queue for listing and replay. */
+  quarantine: boolean;
 }
 
 export interface TopicRegistry {
@@ -27,37 +39,6 @@ export interface TopicRegistry {
 }
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
-
-async function listSchemaLocations(location: string): Promise<string[]> {
-  if (isS3Uri(location)) {
-    const { bucket, key } = parseS3Uri(location);
-    const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-    const { module, client: s3 } = configS3();
-    const found: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new module.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const item of page.Contents ?? []) {
-        if (item.Key?.endsWith('.json')) found.push(`s3://${bucket}/${item.Key}`);
-      }
-      token = page.NextContinuationToken;
-    } while (token);
-    return found.sort();
-  }
-  const entries = await readdir(location).catch((error: NodeJS.ErrnoException) => {
-    throw new ConfigError(`cannot list topic schemas in ${location}: ${error.message}`);
-  });
-  return entries
-    .filter((entry) => entry.endsWith('.json'))
-    .sort()
-    .map((entry) => path.join(location, entry));
-}
-
-function topicNameOf(location: string): string {
-  return path.posix.basename(location.replace(/\\/g, '/'), '.json');
-}
 
 export interface RegistryInputs {
   /** The loaded configuration, or as much of it as the registry reads. */
@@ -74,22 +55,28 @@ export interface RegistryInputs {
 }
 
 /**
- * Discovers topics from `<confDir>/topics/<topic>.json` (or `topic_schemas`, which may be an s3://
- * prefix) and joins each with its settings under `topics` in config.json.
+ * Discovers topics from `<confDir>/topics/<topic>.json` and `<confDir>/topics/<topic>/<N>.json`
+ * (or `topic_schemas`, which may be an s3:// prefix) and joins each with its settings under
+ * `topics` in config.json.
  */
 export async function loadTopicRegistry(inputs: RegistryInputs): Promise<TopicRegistry> {
   const { config, confDir, availableSinks, legacyKeys } = inputs;
   const schemasAt = resolveLocation(config.topic_schemas ?? 'topics', confDir);
-  const locations = await listSchemaLocations(schemasAt);
+  const discovered = await discoverSchemaFiles(schemasAt);
   const settings = config.topics ?? {};
   const byName = new Map<string, Topic>();
   const order: string[] = [];
 
-  const schemas = await Promise.all(
-    locations.map(async (location) => [location, await readJson(location)] as const),
+  const topics = await Promise.all(
+    [...discovered].map(async ([name, files]) => {
+      const read = await Promise.all(
+        files.map(async (file) => ({ file, schema: await readJson(file.location) })),
+      );
+      return [name, read] as const;
+    }),
   );
-  for (const [location, schema] of schemas) {
-    const name = topicNameOf(location);
+  for (const [name, read] of topics) {
+    const location = read[0]?.file.location ?? schemasAt;
     if (!TOPIC_NAME.test(name)) throw new ConfigError(`${location}: "${name}" is not a valid topic name`);
     const lowered = name.toLowerCase();
     if (byName.has(lowered)) throw new ConfigError(`${location}: topic "${name}" is defined twice`);
@@ -119,15 +106,34 @@ export async function loadTopicRegistry(inputs: RegistryInputs): Promise<TopicRe
         );
       }
     }
+    const compiled: SchemaVersion[] = read.map(({ file, schema }) => ({
+      version: file.version,
+      schema,
+      validate: compileSchema(schema, file.location),
+      retired: false,
+      location: file.location,
+    }));
+    const versions = arrangeVersions(name, compiled, own.retired_versions);
+    const compatibility = compatibilityModeOf(name, own.compatibility);
+    const broken = checkVersionChain(compatibility, versions.all);
+    if (broken.length > 0) {
+      // A version that breaks its topic's mode must never go live, not even on a background reload.
+      throw new ConfigError(
+        `topic "${name}": ${broken.map((found) => describeIncompatibility(compatibility, found)).join('; ')}`,
+      );
+    }
     byName.set(lowered, {
       name,
-      schema,
-      validate: compileSchema(schema, location),
+      schema: versions.current.schema,
+      validate: versions.current.validate,
+      versions,
       mode,
       sinks: [...sinks],
       keyField: own.key ?? legacyKeys[name] ?? null,
       idField: own.id_field ?? null,
       maxEventBytes: own.max_event_bytes ?? null,
+      compatibility,
+      quarantine: own.quarantine === true,
     });
     order.push(name);
   }

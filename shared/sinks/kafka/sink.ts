@@ -55,6 +55,7 @@ export const EVENT_ID_HEADER = 'eventgate-event-id';
 export const TOPIC_HEADER = 'eventgate-topic';
 export const RECEIVED_AT_HEADER = 'eventgate-received-at';
 export const CORRELATION_ID_HEADER = 'eventgate-correlation-id';
+export const SCHEMA_VERSION_HEADER = 'eventgate-schema-version';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_HEALTH_TIMEOUT_MS = 3_000;
@@ -181,6 +182,9 @@ export class KafkaSink implements Sink {
         [RECEIVED_AT_HEADER]: event.receivedAt,
         [CORRELATION_ID_HEADER]: event.correlationId,
         ...cloudEventKafkaHeaders(event),
+        ...(event.schemaVersion === undefined
+          ? {}
+          : { [SCHEMA_VERSION_HEADER]: String(event.schemaVersion) }),
       },
     };
   }

@@ -22,7 +22,7 @@ export const EVENT_COLUMNS = [
 ] as const;
 
 /** Columns the insert names: the first version's and those later migrations added. */
-export const INSERT_COLUMNS = [...EVENT_COLUMNS, 'cloud_event'] as const;
+export const INSERT_COLUMNS = [...EVENT_COLUMNS, 'cloud_event', 'schema_version'] as const;
 
 interface Migration {
   version: number;
@@ -53,6 +53,13 @@ const EVENT_TABLE_MIGRATIONS: readonly Migration[] = [
     version: 2,
     statements: (schema, table) => [
       `ALTER TABLE ${qualifiedName(schema, table)} ADD COLUMN IF NOT EXISTS cloud_event jsonb`,
+    ],
+  },
+  {
+    // The topic schema version each event was accepted against; null for rows from before versions.
+    version: 3,
+    statements: (schema, table) => [
+      `ALTER TABLE ${qualifiedName(schema, table)} ADD COLUMN IF NOT EXISTS schema_version integer`,
     ],
   },
 ];

@@ -95,6 +95,7 @@ const ROW_PLACEHOLDER_CASTS = [
   '::text',
   '::jsonb',
   '::jsonb',
+  '::integer',
 ] as const;
 
 const preparedInserts = new Map<string, NamedStatement>();
@@ -140,6 +141,7 @@ function rowValues(event: Envelope): unknown[] {
     event.key,
     payload,
     cloudEvent,
+    event.schemaVersion ?? null,
   ];
 }
 

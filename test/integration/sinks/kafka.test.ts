@@ -3,6 +3,7 @@ import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import { createEnvelope, type Envelope } from '../../../shared/envelope';
 import {
   CORRELATION_ID_HEADER,
+  SCHEMA_VERSION_HEADER,
   EVENT_ID_HEADER,
   KafkaSink,
   RECEIVED_AT_HEADER,
@@ -106,7 +107,7 @@ describe('KafkaSink against the librdkafka mock cluster', () => {
     const events = [
       envelope(orders, { order: 1, note: 'zaž' }, 'customer-7'),
       envelope(payments, { payment: 2 }),
-      envelope(orders, { order: 3 }, 'customer-8'),
+      { ...envelope(orders, { order: 3 }, 'customer-8'), schemaVersion: 3 },
     ];
 
     const outcomes = await sink().write(events);
@@ -126,6 +127,7 @@ describe('KafkaSink against the librdkafka mock cluster', () => {
           [TOPIC_HEADER]: event.topic,
           [RECEIVED_AT_HEADER]: event.receivedAt,
           [CORRELATION_ID_HEADER]: event.correlationId,
+          ...(event.schemaVersion === undefined ? {} : { [SCHEMA_VERSION_HEADER]: '3' }),
         },
       });
     }

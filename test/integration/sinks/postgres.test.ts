@@ -249,6 +249,40 @@ describe('PostgresSink against a real Postgres', () => {
     ]);
   });
 
+  test('the accepted schema version lands in schema_version, added to a table made before versions', async () => {
+    // A table and ledger as the first migration left them, holding a row from before versions.
+    await database.query(`CREATE TABLE versioned_topic (
+      event_id uuid PRIMARY KEY, topic text NOT NULL, received_at timestamptz NOT NULL, subject text,
+      correlation_id text, event_key text, payload jsonb NOT NULL, inserted_at timestamptz NOT NULL DEFAULT now())`);
+    await database.query(
+      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (table_name text NOT NULL, version integer NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, version))`,
+    );
+    await database.query(
+      `INSERT INTO ${MIGRATIONS_TABLE} (table_name, version) VALUES ('versioned_topic', 1)`,
+    );
+    const old = event('versioned.topic');
+    await database.query(
+      `INSERT INTO versioned_topic (event_id, topic, received_at, payload) VALUES ($1, $2, $3, '{}')`,
+      [old.id, old.topic, old.receivedAt],
+    );
+
+    const pinned = event('versioned.topic', { n: 1 }, { schemaVersion: 2 });
+    const unversioned = event('versioned.topic');
+    expect(failures(await sink().write([pinned, unversioned]))).toEqual([]);
+
+    const stored = await database.query<{ event_id: string; schema_version: number | null }>(
+      'SELECT event_id, schema_version FROM versioned_topic',
+    );
+    expect(new Map(stored.map((row) => [row.event_id, row.schema_version]))).toEqual(
+      new Map([
+        [old.id, null],
+        [pinned.id, 2],
+        [unversioned.id, null],
+      ]),
+    );
+  });
+
   test('a table dropped behind the sink is built again on the next write', async () => {
     const topic = 'dropped.table';
     const target = sink();

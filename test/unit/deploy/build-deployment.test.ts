@@ -170,6 +170,7 @@ describe('buildDeployment', () => {
     expect(statementsOf(asyncOnly, 'IngestRole').map((candidate) => candidate.Sid)).toEqual([
       'WriteOwnLogs',
       'EnqueueToSinkQueues',
+      'KeepRefusedEvents',
     ]);
     const withSync = build({ syncSinks: 'eventbridge' });
     expect(statement(withSync, 'IngestRole', 'SyncPutEvents')?.Action).toEqual(['events:PutEvents']);

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { SyncDelivery } from '../../../shared/delivery/sync';
 import { GatewayStateLoader } from '../../../shared/gateway/state';
 import { createIngestApp, type IngestApp } from '../../../shared/ingest/app';
-import { ROUTES } from '../../../shared/ingest/routes';
+import { matchRoute, ROUTES } from '../../../shared/ingest/routes';
 import { QueuePublisher } from '../../../shared/queue/publisher';
 import { READ_ROUTES } from '../../../shared/read/routes';
 import type { Sink, SinkName } from '../../../shared/sinks/types';
@@ -82,7 +82,24 @@ describe('catalogue routes', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['Content-Type']).toBe('application/yaml');
     const spec = parseYaml(response.body) as { paths: Record<string, Record<string, unknown>> };
+    // One operation per topic is documented on top of the generic routes: each must be served by
+    // the generic POST route, for exactly the topics the gateway has.
+    const topicOf = (item: Record<string, unknown>): string | undefined =>
+      (item.post as Record<string, unknown> | undefined)?.['x-eventgate-topic'] as string | undefined;
+    const perTopic = Object.entries(spec.paths).filter(([, item]) => topicOf(item) !== undefined);
+    for (const [path, item] of perTopic) {
+      expect(Object.keys(item).filter((key) => key !== 'parameters')).toEqual(['post']);
+      expect(matchRoute('POST', path)).toEqual({
+        kind: 'found',
+        path: '/topics/{topic}',
+        method: 'POST',
+        params: { topic: topicOf(item) },
+      });
+    }
+    const topics = JSON.parse((await app(v2Event({ method: 'GET', path: '/topics' }))).body) as string[];
+    expect(perTopic.map(([, item]) => topicOf(item)).sort()).toEqual([...topics].sort());
     const documented = Object.entries(spec.paths)
+      .filter(([, item]) => topicOf(item) === undefined)
       .flatMap(([path, item]) =>
         Object.keys(item)
           .filter((key) => ['get', 'post', 'put', 'delete', 'patch', 'options'].includes(key))

@@ -119,7 +119,7 @@ describe('PostgresSink statements', () => {
     expect(inserts).toHaveLength(1);
     expect(tuples(inserts[0] as Statement)).toBe(1_000);
     expect(inserts[0]?.text).toMatch(/ON CONFLICT \(event_id\) DO NOTHING$/);
-    expect(inserts[0]?.text).toContain('$8000::jsonb)');
+    expect(inserts[0]?.text).toContain('$8999::jsonb, $9000::integer)');
   });
 
   test('the migration check runs once per table, not once per batch', async () => {
@@ -134,7 +134,8 @@ describe('PostgresSink statements', () => {
 
   test('each row carries the envelope fields in column order, the payload as JSON text', async () => {
     const pool = new StubPool();
-    const [event] = events(1) as [Envelope];
+    const [first] = events(1) as [Envelope];
+    const event = { ...first, schemaVersion: 4 };
     await sinkWith(pool).write([event]);
     expect(pool.inserts()[0]?.values).toEqual([
       event.id,
@@ -145,9 +146,10 @@ describe('PostgresSink statements', () => {
       event.key,
       JSON.stringify(event.payload),
       null,
+      4,
     ]);
     expect(pool.inserts()[0]?.text).toContain(
-      '(event_id, topic, received_at, subject, correlation_id, event_key, payload, cloud_event)',
+      '(event_id, topic, received_at, subject, correlation_id, event_key, payload, cloud_event, schema_version)',
     );
   });
 
