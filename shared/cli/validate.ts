@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAccessMap } from '../auth/access';
@@ -17,7 +17,7 @@ import {
   describeIncompatibility,
   type CompatibilityMode,
 } from '../schemas/compatibility';
-import { discoverSchemaFiles } from '../schemas/layout';
+import { discoverSchemaFiles, type SchemaFile } from '../schemas/layout';
 import type { Command } from './main';
 import { projectionProblems } from './validate-projections';
 import type { PostgresConfigKeys } from '../sinks/postgres/settings';
@@ -209,10 +209,12 @@ export async function validateConfiguration(
   const schemas = new Map<string, unknown>();
   if (!isS3Uri(schemasAt)) {
     await validateSchemaVersions(schemasAt, settings, problems);
-    const entries = await readdir(schemasAt).catch(() => [] as string[]);
-    for (const entry of entries.filter((name) => name.endsWith('.json')).sort()) {
-      const schema = await readJsonFile(path.join(schemasAt, entry), []);
-      if (schema) schemas.set(path.basename(entry, '.json'), schema.value);
+    // The projections are checked against each topic's newest version.
+    const discovered = await discoverSchemaFiles(schemasAt).catch(() => new Map<string, SchemaFile[]>());
+    for (const [topic, files] of discovered) {
+      const newest = [...files].sort((a, b) => b.version - a.version)[0];
+      const schema = newest ? await readJsonFile(newest.location, []) : null;
+      if (schema) schemas.set(topic, schema.value);
     }
   }
 

@@ -5,6 +5,7 @@ import type { Template } from './package-service';
 export type Resource = Template['Resources'][string];
 
 export interface Statement {
+  Sid?: string;
   Effect: string;
   Action: string | string[];
   Resource?: unknown;

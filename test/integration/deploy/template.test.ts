@@ -156,7 +156,8 @@ describe('a fully configured deploy', () => {
 
   test('retains every queue and DLQ when the stack or a sink is removed', () => {
     const queues = resourcesOfType(full.template, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(8);
+    // Four sinks' queues and DLQs, and the quarantine queue.
+    expect(queues).toHaveLength(9);
     for (const [, queue] of queues) {
       expect(queue).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
@@ -353,9 +354,12 @@ describe('packaged template with every sink', () => {
     for (const role of roles) expect(template().Resources[role]?.Type).toBe('AWS::IAM::Role');
   });
 
-  test('the ingest role may only send to (and probe) the sink queues', () => {
+  test('the ingest role may only send to (and probe) the sink queues, and keep refused events', () => {
     const [, ingest] = lambdaByName(template(), `${SERVICE}-${STAGE}-ingest`);
-    const grants = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(ingest)));
+    const all = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(ingest)));
+    const quarantine = all.filter((statement) => statement.Sid === 'KeepRefusedEvents');
+    expect(quarantine.map((statement) => asArray(statement.Action))).toEqual([['sqs:SendMessage']]);
+    const grants = all.filter((statement) => statement.Sid !== 'KeepRefusedEvents');
     expect(grants.length).toBeGreaterThan(0);
     const sinkQueues = new Set(SINK_NAMES.map((sink) => queueByName(template(), queueName(sink, STAGE))[0]));
     const targets = new Set<string>();
@@ -477,6 +481,8 @@ describe('packaged template with every sink', () => {
         // The template points at /var/task/conf, where Lambda unpacks the zip.
         CONF_DIR: path.join(bundle.directory, 'conf'),
         AWS_REGION: 'eu-west-1',
+        // Log lines go to stdout, where the script prints its answer.
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
       };
       const paths = ['/topics', '/api', '/docs', '/docs/swagger-ui.css'];
       const script = `
@@ -509,7 +515,14 @@ describe('packaged template with every sink', () => {
       const batch = Array.from({ length: 3 }, (_, index) =>
         createEnvelope({
           topic: 'public.cps.za.test',
-          payload: { index },
+          // A real event of the topic: the shipped configuration also projects it into a typed table.
+          payload: {
+            event_id: `packaged-${index}`,
+            tenant_id: 'demo',
+            source_app: 'deploy-test',
+            environment: 'ci',
+            timestamp: 1767225600000 + index,
+          },
           subject: 's',
           correlationId: `c-${index}`,
         }),
@@ -562,7 +575,11 @@ describe('packaged template with only the postgres sink', () => {
       ([, queue]) => props(queue).QueueName,
     );
     expect(queueNames.sort()).toEqual(
-      [queueName('postgres', SUBSET_STAGE), dlqName('postgres', SUBSET_STAGE)].sort(),
+      [
+        queueName('postgres', SUBSET_STAGE),
+        dlqName('postgres', SUBSET_STAGE),
+        `eventgate-${SUBSET_STAGE}-quarantine`,
+      ].sort(),
     );
 
     const functionNames = resourcesOfType(template(), 'AWS::Lambda::Function').map(
@@ -630,6 +647,8 @@ describe('packaged template with only the postgres sink', () => {
     expect(ingestGrants.map((statement) => asArray(statement.Action))).toEqual([
       ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
       ['s3:GetObject'],
+      // The quarantine queue.
+      ['sqs:SendMessage'],
     ]);
     expect(asArray(ingestGrants[1]?.Resource)).toEqual([
       { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::eventgate-config/prod/*' },

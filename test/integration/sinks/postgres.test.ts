@@ -237,6 +237,7 @@ describe('PostgresSink against a real Postgres', () => {
     expect(ledger).toEqual([
       { table_name: 'migrate_race', version: 1 },
       { table_name: 'migrate_race', version: 2 },
+      { table_name: 'migrate_race', version: 3 },
     ]);
     const [count] = await database.query<{ n: number }>('SELECT count(*)::int AS n FROM migrate_race');
     expect(count?.n).toBe(7);

@@ -267,7 +267,7 @@ describe('a production deploy', () => {
     const queues = Object.values(resourcesOf(build())).filter(
       (resource) => resource.Type === 'AWS::SQS::Queue',
     );
-    expect(queues).toHaveLength(8);
+    expect(queues).toHaveLength(9); // four sinks, each with its DLQ, and the quarantine queue
     for (const queue of queues)
       expect([queue.DeletionPolicy, queue.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
   });

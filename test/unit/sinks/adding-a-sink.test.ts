@@ -174,7 +174,7 @@ describe('a sink added as one definition in the list', () => {
   test('the deploy generator gives it a queue, a worker, a role with its grant, alarms and widgets', () => {
     expect(deployParameterNames(catalog)).toContain('notebookShelf');
     const params = parseDeployParameters(
-      { sinks: 'postgres,notebook', notebookShelf: 'prod' },
+      { sinks: 'postgres,notebook', notebookShelf: 'prod', postgresSecretName: 'eventgate/db' },
       'dev',
       catalog,
     );
@@ -204,16 +204,25 @@ describe('a sink added as one definition in the list', () => {
     expect(deployment.environment.EVENTGATE_SINKS).toBe('postgres,notebook');
   });
 
-  test('the deploy generator refuses it without a parameter it requires, or when it needs a VPC', () => {
+  test('the deploy generator refuses it without a parameter it requires, and puts it in the VPC when it needs one', () => {
     const params = parseDeployParameters({ sinks: 'notebook' }, 'dev', catalog);
     contributionExtras = {
       requiredParameters: [{ parameter: 'notebookShelf', reason: 'a notebook needs a shelf' }],
     };
     expect(() => buildDeployment(params, catalog)).toThrow(
-      'the notebook sink needs param "notebookShelf": a notebook needs a shelf',
+      'set --param="notebookShelf=…" (notebook: a notebook needs a shelf)',
     );
+    // A sink that needs the VPC runs its worker in the deployment's subnets, when there are some.
     contributionExtras = { vpcAccess: true };
-    expect(() => buildDeployment(params, catalog)).toThrow(/needs VPC access/);
+    const inVpc = parseDeployParameters(
+      { sinks: 'notebook', vpcSubnetIds: 'subnet-0a1', vpcSecurityGroupIds: 'sg-0b2' },
+      'dev',
+      catalog,
+    );
+    expect(buildDeployment(inVpc, catalog).functions.notebookWorker?.vpc).toEqual({
+      subnetIds: ['subnet-0a1'],
+      securityGroupIds: ['sg-0b2'],
+    });
   });
 });
 
