@@ -45,7 +45,7 @@ function sinksWrittenBy(entries, syncSinks) {
 }
 
 /** Marks the client packages of sinks a function never writes to as external for its build. */
-function leaveOutClients(syncSinks, definitions = loadDefinitions()) {
+function leaveOutClients(syncSinks, definitions) {
   return {
     name: 'eventgate-leave-out-clients',
     setup(build) {
@@ -62,4 +62,10 @@ function leaveOutClients(syncSinks, definitions = loadDefinitions()) {
   };
 }
 
-module.exports = (serverless) => [leaveOutClients(syncSinksOf(serverless))];
+/**
+ * The plugin list serverless-esbuild asks for. `definitions` is the list of sink definitions,
+ * loaded from TypeScript through tsx unless given (tests hand in their own).
+ */
+module.exports = (serverless, definitions = loadDefinitions()) => [
+  leaveOutClients(syncSinksOf(serverless), definitions),
+];
