@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { dlqName, queueName, queueUrlVariable, sinkQueueSettings } from '../../../shared/queue/topology';
+import { quarantineQueueName } from '../../../shared/quarantine/queue';
 import { SINK_NAMES, type SinkName } from '../../../shared/sinks/types';
 import { clientsIn, templateEnvironment, unpackBundle } from './bundle';
 import { packageService, type PackagedService, type Template } from './package-service';
@@ -226,9 +227,18 @@ describe('packaged template with every sink', () => {
     for (const role of roles) expect(template().Resources[role]?.Type).toBe('AWS::IAM::Role');
   });
 
-  test('the ingest role may only send to (and probe) the sink queues', () => {
+  test('the ingest role may only send to (and probe) the sink queues, and send to the quarantine queue', () => {
     const [, ingest] = lambdaByName(template(), `${SERVICE}-${STAGE}-ingest`);
-    const grants = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(ingest)));
+    const all = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(ingest)));
+    const sidOf = (statement: object): unknown => (statement as { Sid?: unknown }).Sid;
+    const quarantine = all.filter((statement) => sidOf(statement) === 'KeepRefusedEvents');
+    expect(quarantine.map((statement) => [asArray(statement.Action), statement.Resource])).toEqual([
+      [
+        ['sqs:SendMessage'],
+        [{ 'Fn::GetAtt': [queueByName(template(), quarantineQueueName(STAGE))[0], 'Arn'] }],
+      ],
+    ]);
+    const grants = all.filter((statement) => sidOf(statement) !== 'KeepRefusedEvents');
     expect(grants.length).toBeGreaterThan(0);
     const sinkQueues = new Set(SINK_NAMES.map((sink) => queueByName(template(), queueName(sink, STAGE))[0]));
     const targets = new Set<string>();
@@ -379,7 +389,11 @@ describe('packaged template with only the postgres sink', () => {
       ([, queue]) => props(queue).QueueName,
     );
     expect(queueNames.sort()).toEqual(
-      [queueName('postgres', SUBSET_STAGE), dlqName('postgres', SUBSET_STAGE)].sort(),
+      [
+        queueName('postgres', SUBSET_STAGE),
+        dlqName('postgres', SUBSET_STAGE),
+        quarantineQueueName(SUBSET_STAGE),
+      ].sort(),
     );
 
     const functionNames = resourcesOfType(template(), 'AWS::Lambda::Function').map(
@@ -389,7 +403,8 @@ describe('packaged template with only the postgres sink', () => {
       [`${SERVICE}-${SUBSET_STAGE}-ingest`, workerName(SUBSET_STAGE, 'postgres')].sort(),
     );
 
-    expect(resourcesOfType(template(), 'AWS::CloudWatch::Alarm')).toHaveLength(2);
+    // The sink's two alarms and the quarantine's two.
+    expect(resourcesOfType(template(), 'AWS::CloudWatch::Alarm')).toHaveLength(4);
     expect(resourcesOfType(template(), 'AWS::IAM::Role')).toHaveLength(2);
     expect(resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping')).toHaveLength(1);
     // The deployment bucket only: no archive bucket without the s3 sink.
@@ -442,6 +457,7 @@ describe('packaged template with only the postgres sink', () => {
     expect(ingestGrants.map((statement) => asArray(statement.Action))).toEqual([
       ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
       ['s3:GetObject'],
+      ['sqs:SendMessage'],
     ]);
     expect(asArray(ingestGrants[1]?.Resource)).toEqual([
       { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::eventgate-config/prod/*' },
