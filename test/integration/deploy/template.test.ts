@@ -7,6 +7,7 @@ import { createEnvelope } from '../../../shared/envelope';
 import { fauxqsSqsClient, startFauxqs } from '../../peers/fauxqs';
 import { createTestDatabase } from '../../peers/postgres';
 import { createQueue, sqsEventFrom } from '../workers/sqs-event';
+import { quarantineQueueName } from '../../../shared/quarantine/queue';
 import { clientsIn, templateEnvironment, unpackBundle } from './bundle';
 import { packageService, type PackagedService, type Template } from './package-service';
 import {
@@ -354,12 +355,18 @@ describe('packaged template with every sink', () => {
     for (const role of roles) expect(template().Resources[role]?.Type).toBe('AWS::IAM::Role');
   });
 
-  test('the ingest role may only send to (and probe) the sink queues, and keep refused events', () => {
+  test('the ingest role may only send to (and probe) the sink queues, and send to the quarantine queue', () => {
     const [, ingest] = lambdaByName(template(), `${SERVICE}-${STAGE}-ingest`);
     const all = grantsBeyondLogs(roleStatements(template(), logicalIdOfRole(ingest)));
-    const quarantine = all.filter((statement) => statement.Sid === 'KeepRefusedEvents');
-    expect(quarantine.map((statement) => asArray(statement.Action))).toEqual([['sqs:SendMessage']]);
-    const grants = all.filter((statement) => statement.Sid !== 'KeepRefusedEvents');
+    const sidOf = (statement: object): unknown => (statement as { Sid?: unknown }).Sid;
+    const quarantine = all.filter((statement) => sidOf(statement) === 'KeepRefusedEvents');
+    expect(quarantine.map((statement) => [asArray(statement.Action), statement.Resource])).toEqual([
+      [
+        ['sqs:SendMessage'],
+        [{ 'Fn::GetAtt': [queueByName(template(), quarantineQueueName(STAGE))[0], 'Arn'] }],
+      ],
+    ]);
+    const grants = all.filter((statement) => sidOf(statement) !== 'KeepRefusedEvents');
     expect(grants.length).toBeGreaterThan(0);
     const sinkQueues = new Set(SINK_NAMES.map((sink) => queueByName(template(), queueName(sink, STAGE))[0]));
     const targets = new Set<string>();
@@ -578,7 +585,7 @@ describe('packaged template with only the postgres sink', () => {
       [
         queueName('postgres', SUBSET_STAGE),
         dlqName('postgres', SUBSET_STAGE),
-        `eventgate-${SUBSET_STAGE}-quarantine`,
+        quarantineQueueName(SUBSET_STAGE),
       ].sort(),
     );
 
@@ -593,8 +600,8 @@ describe('packaged template with only the postgres sink', () => {
       ].sort(),
     );
 
-    // The queue's four alarms, the worker's throttles, and the ingest function's three.
-    expect(resourcesOfType(template(), 'AWS::CloudWatch::Alarm')).toHaveLength(8);
+    // The queue's four alarms, the worker's throttles, the ingest function's three, and the quarantine's two.
+    expect(resourcesOfType(template(), 'AWS::CloudWatch::Alarm')).toHaveLength(10);
     expect(resourcesOfType(template(), 'AWS::IAM::Role')).toHaveLength(3);
     expect(resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping')).toHaveLength(1);
     // The deployment bucket only: no archive bucket without the s3 sink.
