@@ -100,6 +100,11 @@ export interface GatewayConfig {
   /** How long loaded config, access map, schemas and keys are trusted before a reload. */
   reload_ttl_seconds?: number;
   topics?: Record<string, TopicSettings>;
+  // Issue 10 ("every answer honest"):
+  /** Longest accepted token lifetime (`exp` − `iat`); every token must carry `exp`. */
+  token_max_lifetime_seconds?: number;
+  /** Subjects (matched like the access map's, ignoring case) allowed to `POST /terminate`. */
+  operators?: string[];
 }
 
 export const DEFAULTS = {
@@ -108,6 +113,7 @@ export const DEFAULTS = {
   sync_timeout_ms: 10_000,
   reload_ttl_seconds: 300,
   token_keys_ttl_seconds: 28 * 60,
+  token_max_lifetime_seconds: 24 * 3600,
 } as const;
 
 /** Directory holding config.json, access.json, topics/ and api.yaml. */

@@ -129,7 +129,12 @@ export function workerFunction(settings: SinkQueueSettings, params: DeployParame
     timeout: settings.workerTimeoutSeconds,
     memorySize: params.memorySize,
     // Its own queue's URL: the worker shortens the visibility timeout of failed messages (back-off).
-    environment: { [queueUrlVariable(sink)]: ref(queueLogicalId(sink)), ...sinkEnvironment(sink, params) },
+    // Its DLQ's URL: events the sink refuses for good are parked there at once.
+    environment: {
+      [queueUrlVariable(sink)]: ref(queueLogicalId(sink)),
+      [dlqUrlVariable(sink)]: ref(dlqLogicalId(sink)),
+      ...sinkEnvironment(sink, params),
+    },
     events: [
       {
         sqs: {

@@ -1,6 +1,6 @@
 import type { SinkName } from '../sinks/types';
 import { arnPrefix, getAtt, isArn, sub, type CfnResource, type Json } from './cloudformation';
-import { ARCHIVE_BUCKET_LOGICAL_ID, queueLogicalId } from './names';
+import { ARCHIVE_BUCKET_LOGICAL_ID, dlqLogicalId, queueLogicalId } from './names';
 import type { DeployParameters } from './parameters';
 
 /**
@@ -188,6 +188,16 @@ function sinkStatements(sink: SinkName, params: DeployParameters): PolicyStateme
   }
 }
 
+/** A worker parks an event its sink refuses for good in its own DLQ at once (shared/queue/worker.ts). */
+function parkInOwnDlq(sink: SinkName): PolicyStatement {
+  return {
+    Sid: 'ParkInOwnDeadLetterQueue',
+    Effect: 'Allow',
+    Action: ['sqs:SendMessage'],
+    Resource: [getAtt(dlqLogicalId(sink), 'Arn')],
+  };
+}
+
 export function workerStatements(sink: SinkName, params: DeployParameters): PolicyStatement[] {
-  return [consumeOwnQueue(sink), ...sinkStatements(sink, params)];
+  return [consumeOwnQueue(sink), parkInOwnDlq(sink), ...sinkStatements(sink, params)];
 }

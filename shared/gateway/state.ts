@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAccessMap, type AccessMap } from '../auth/access';
 import { KeyStore } from '../auth/keys';
+import { casefold } from '../auth/access';
 import { TokenVerifier } from '../auth/token';
 import { availableSinks, loadConfig, loadLegacyTopicKeys, syncCapableSinks } from '../config/load';
 import { DEFAULTS, type GatewayConfig } from '../config/settings';
@@ -22,7 +23,58 @@ export interface GatewayState {
   /** The signing keys behind `verifier`, for /health. */
   keys: KeyStore | null;
   apiSpec: string;
+  /** Case-folded subjects allowed to `POST /terminate`. */
+  operators: ReadonlySet<string>;
   loadedAt: number;
+}
+
+/**
+ * A configuration load that failed, with the file (or s3:// location) it was reading when it did:
+ * `POST /terminate` answers with both. The message is the underlying error's.
+ */
+export class ConfigLoadError extends ConfigError {
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+// Most config errors start with the location they are about; that is the better file to name.
+const LEADING_LOCATION = /^(?:cannot read |cannot list topic schemas in )?((?:s3:\/\/|\/)[^\s:]+)/;
+
+/** Runs one step of a load; a failure is reported as a ConfigLoadError naming the file. */
+async function loading<T>(file: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ConfigLoadError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    const named = LEADING_LOCATION.exec(message)?.[1] ?? file;
+    throw new ConfigLoadError(named, message, { cause: error });
+  }
+}
+
+/** `operators` from config.json: a list of subjects, case-folded as the access map folds them. */
+function operatorsOf(config: GatewayConfig, location: string): Set<string> {
+  const listed = config.operators ?? [];
+  if (
+    !Array.isArray(listed) ||
+    listed.some((subject) => typeof subject !== 'string' || subject.trim() === '')
+  ) {
+    throw new ConfigError(`${location}: "operators" must be a list of non-empty subject names`);
+  }
+  return new Set(listed.map((subject) => casefold(subject)));
+}
+
+function checkTokenLifetime(config: GatewayConfig, location: string): number {
+  const seconds = config.token_max_lifetime_seconds ?? DEFAULTS.token_max_lifetime_seconds;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new ConfigError(`${location}: "token_max_lifetime_seconds" must be a positive number of seconds`);
+  }
+  return seconds;
 }
 
 export interface GatewayStateOptions {
@@ -100,20 +152,30 @@ export class GatewayStateLoader {
 
   private async build(): Promise<GatewayState> {
     const { confDir } = this.options;
-    const config = await loadConfig(confDir, this.env);
-    const sinks = availableSinks(config, this.env);
-    const [legacyKeys, access, apiSpec] = await Promise.all([
-      loadLegacyTopicKeys(config, confDir),
-      loadAccessMap(config, confDir),
-      loadApiSpec(confDir),
-    ]);
-    const topics = await loadTopicRegistry({
-      config,
-      confDir,
-      availableSinks: sinks,
-      legacyKeys,
-      syncCapable: syncCapableSinks(this.env),
+    const configFile = this.env.CONFIG_LOCATION ?? path.join(confDir, 'config.json');
+    const config = await loading(configFile, () => loadConfig(confDir, this.env));
+    const { sinks, operators } = await loading(configFile, async () => {
+      checkTokenLifetime(config, configFile);
+      return { sinks: availableSinks(config, this.env), operators: operatorsOf(config, configFile) };
     });
+    const [legacyKeys, access, apiSpec] = await Promise.all([
+      loading(resolveLocation(config.topic_keys_config ?? configFile, confDir), () =>
+        loadLegacyTopicKeys(config, confDir),
+      ),
+      loading(resolveLocation(config.access_config ?? 'access.json', confDir), () =>
+        loadAccessMap(config, confDir),
+      ),
+      loading(path.join(confDir, 'api.yaml'), () => loadApiSpec(confDir)),
+    ]);
+    const topics = await loading(configFile, () =>
+      loadTopicRegistry({
+        config,
+        confDir,
+        availableSinks: sinks,
+        legacyKeys,
+        syncCapable: syncCapableSinks(this.env),
+      }),
+    );
     const verifier = this.verifierFor(config);
     return {
       confDir,
@@ -124,6 +186,7 @@ export class GatewayStateLoader {
       verifier,
       keys: verifier ? (this.keyStore?.store ?? null) : null,
       apiSpec,
+      operators,
       loadedAt: this.now(),
     };
   }
@@ -143,7 +206,8 @@ export class GatewayStateLoader {
         }),
       };
     }
-    const settings = JSON.stringify([url, config.token_issuer, config.token_audience]);
+    const maxLifetimeSeconds = config.token_max_lifetime_seconds ?? DEFAULTS.token_max_lifetime_seconds;
+    const settings = JSON.stringify([url, config.token_issuer, config.token_audience, maxLifetimeSeconds]);
     if (this.verifier?.settings !== settings) {
       this.verifier = {
         settings,
@@ -151,6 +215,7 @@ export class GatewayStateLoader {
           keys: this.keyStore.store,
           issuer: config.token_issuer,
           audience: config.token_audience,
+          maxLifetimeSeconds,
         }),
       };
     }

@@ -13,6 +13,7 @@ import { docsAsset, docsPage } from './docs';
 import { health } from './health';
 import { postEvents } from './post-events';
 import { matchRoute } from './routes';
+import { terminate } from './terminate';
 
 export interface IngestAppOptions {
   state: GatewayStateLoader;
@@ -44,16 +45,7 @@ async function route(
     );
   }
 
-  if (match.path === '/terminate') {
-    const reloaded = await options.state.reload();
-    logger.info('configuration reloaded on request', { topics: reloaded.topics.names().length });
-    return json(200, {
-      success: true,
-      statusCode: 200,
-      message: 'Configuration, access map, schemas and keys reloaded',
-      topics: reloaded.topics.names(),
-    });
-  }
+  if (match.path === '/terminate') return terminate(request, correlationId, options.state);
 
   const state: GatewayState = await options.state.current();
   switch (match.path) {

@@ -8,8 +8,9 @@ import type { HttpRequest } from '../http/request';
 import { errorResponse, json, type ApiError, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
-import { MAX_QUEUED_EVENT_BYTES } from '../queue/publisher';
+import { isRawJson, numericView, scalarText } from '../json/exact';
 import { parseEventsBody } from './body';
+import { mayHoldUnstorable, sizeProblem, unstorableProblem } from './deliverable';
 
 export interface PostEventsContext {
   state: GatewayState;
@@ -23,20 +24,15 @@ type EventResult =
   | { index: number; accepted: true; envelope: Envelope }
   | { index: number; accepted: false; status: number; errors: ApiError[]; eventId?: string };
 
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-function scalarText(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return null;
-}
 
 function fieldOf(event: unknown, field: string | null): string | null {
   if (field === null || typeof event !== 'object' || event === null) return null;
   return scalarText((event as Record<string, unknown>)[field]);
 }
 
-async function authenticate(
+export async function authenticate(
   request: HttpRequest,
   state: GatewayState,
   correlationId: string,
@@ -54,23 +50,17 @@ async function authenticate(
   }
 }
 
-/**
- * The largest event a topic takes: its own setting, and for async topics never more than fits in one
- * queue message with the envelope around it.
- */
-function eventSizeLimit(topic: Topic): number | null {
-  if (topic.mode === 'async') return Math.min(topic.maxEventBytes ?? Infinity, MAX_QUEUED_EVENT_BYTES);
-  return topic.maxEventBytes;
+/** What the request as a whole tells about each of its events. */
+interface BodyFacts {
+  /** Size of the whole request body, which bounds the size of every event in it. */
+  bodyBytes: number;
+  /** Some integer is kept as its digits: validation needs the numeric view. */
+  keptIntegers: boolean;
+  /** The topic has a postgres sink and some string may hold a character Postgres cannot store. */
+  unstorableEscapes: boolean;
 }
 
-/**
- * How much larger an event can get when written out again than it was in the request: whitespace
- * and escapes only shrink, but a number like `1e20` comes back as 21 digits. A request body this
- * many times under the limit cannot hold an event over it, so most requests skip the serialising.
- */
-const MAX_REWRITE_GROWTH = 6;
-
-/** Access, size and schema checks of one event; the envelope when it passes them all. */
+/** Access, size, schema and storability checks of one event; the envelope when it passes them all. */
 function admit(
   topic: Topic,
   state: GatewayState,
@@ -79,10 +69,9 @@ function admit(
   index: number,
   idempotencyKey: string | null,
   context: PostEventsContext,
-  /** Size of the whole request body, which bounds the size of every event in it. */
-  bodyBytes: number,
+  body: BodyFacts,
 ): EventResult {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+  if (typeof event !== 'object' || event === null || Array.isArray(event) || isRawJson(event)) {
     return {
       index,
       accepted: false,
@@ -99,16 +88,6 @@ function admit(
       errors: [{ type: decision.type, message: decision.message }],
     };
   }
-  const limit = eventSizeLimit(topic);
-  if (limit !== null && bodyBytes * MAX_REWRITE_GROWTH > limit) {
-    const bytes = Buffer.byteLength(JSON.stringify(event));
-    if (bytes > limit) {
-      const message = `event is ${bytes} bytes; topic '${topic.name}' accepts at most ${limit}`;
-      return { index, accepted: false, status: 413, errors: [{ type: 'size', message }] };
-    }
-  }
-  const violations = topic.validate(event);
-  if (violations.length > 0) return { index, accepted: false, status: 400, errors: violations };
   const envelope = createEnvelope({
     topic: topic.name,
     payload: event,
@@ -118,6 +97,21 @@ function admit(
     idempotencyKey: idempotencyKey ?? fieldOf(event, topic.idField),
     receivedAt: context.now?.(),
   });
+  const oversize = sizeProblem({
+    topic,
+    config: state.config,
+    envelope,
+    bodyBytes: body.bodyBytes,
+    subjectBytes: subject === null ? 0 : Buffer.byteLength(subject),
+  });
+  if (oversize) return { index, accepted: false, status: oversize.status, errors: [oversize.error] };
+  // Integers kept digit for digit are numbers to the schema: it sees their doubles.
+  const violations = topic.validate(body.keptIntegers ? numericView(event) : event);
+  if (violations.length > 0) return { index, accepted: false, status: 400, errors: violations };
+  if (body.unstorableEscapes) {
+    const unstorable = unstorableProblem(event);
+    if (unstorable) return { index, accepted: false, status: unstorable.status, errors: [unstorable.error] };
+  }
   return { index, accepted: true, envelope };
 }
 
@@ -216,17 +210,24 @@ export async function postEvents(
   }
 
   const idempotencyHeader = request.headers['idempotency-key'] ?? null;
-  if (idempotencyHeader !== null && !IDEMPOTENCY_KEY.test(idempotencyHeader)) {
+  if (
+    idempotencyHeader !== null &&
+    (idempotencyHeader.length > MAX_IDEMPOTENCY_KEY_LENGTH || !IDEMPOTENCY_KEY.test(idempotencyHeader))
+  ) {
     return errorResponse(400, {
       type: 'validation',
       message: 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces',
     });
   }
-  const bodyBytes = request.body?.length ?? 0;
+  const body: BodyFacts = {
+    bodyBytes: request.body?.length ?? 0,
+    keptIntegers: parsed.keptIntegers,
+    unstorableEscapes: topic.sinks.includes('postgres') && mayHoldUnstorable(request.body),
+  };
   const results = parsed.events.map((event, index) => {
     const key =
       idempotencyHeader === null ? null : parsed.batch ? `${idempotencyHeader}#${index}` : idempotencyHeader;
-    return admit(topic, state, identity.subject, event, index, key, context, bodyBytes);
+    return admit(topic, state, identity.subject, event, index, key, context, body);
   });
 
   const envelopes = results.flatMap((result) => (result.accepted ? [result.envelope] : []));

@@ -138,6 +138,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         sinkName: sink,
         sink: () => sinkFor(sink),
         queueUrl: queue.queueUrl,
+        dlqUrl: queue.dlqUrl,
         sqs,
         backoff: { baseSeconds: queue.settings.retryBaseSeconds, maxSeconds: queue.settings.retryMaxSeconds },
       });

@@ -7,6 +7,12 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import type { Envelope } from '../envelope';
 import type { GatewayConfig } from '../config/settings';
+import {
+  eventBridgeSource,
+  EVENTBRIDGE_DEFAULT_DETAIL_TYPE,
+  EVENTBRIDGE_MAX_ENTRY_BYTES,
+  EVENTBRIDGE_TIME_FIELD_BYTES,
+} from './limits';
 import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from './types';
 import { sdkRequestTimeouts, sleep, withTimeout } from '../timeout';
 
@@ -31,7 +37,7 @@ export interface EventBridgeSinkOptions {
 
 /** PutEvents takes at most 10 entries and 256 KiB per call; a single entry has the same size cap. */
 export const MAX_ENTRIES_PER_CALL = 10;
-export const MAX_CALL_BYTES = 256 * 1024;
+export const MAX_CALL_BYTES = EVENTBRIDGE_MAX_ENTRY_BYTES;
 
 // Per-entry codes that describe EventBridge's state, not the entry: worth another round.
 const TRANSIENT_ENTRY_ERRORS = new Set(['ThrottlingException', 'InternalFailure', 'InternalException']);
@@ -40,7 +46,7 @@ const DEFAULT_MAX_ATTEMPTS = 3;
 const DEFAULT_BASE_BACKOFF_MS = 100;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_HEALTH_TIMEOUT_MS = 3_000;
-const TIME_FIELD_BYTES = 14;
+const TIME_FIELD_BYTES = EVENTBRIDGE_TIME_FIELD_BYTES;
 
 /** Size of an entry as EventBridge counts it against its limits. */
 export function entrySize(entry: PutEventsRequestEntry): number {
@@ -165,8 +171,8 @@ export class EventBridgeSink implements Sink {
 
   private toEntry(event: Envelope): PutEventsRequestEntry {
     return {
-      Source: (this.options.source ?? '{topic}').replaceAll('{topic}', event.topic),
-      DetailType: this.options.detailType ?? 'JSON',
+      Source: eventBridgeSource(this.options.source, event.topic),
+      DetailType: this.options.detailType || EVENTBRIDGE_DEFAULT_DETAIL_TYPE,
       Detail: JSON.stringify(event.payload),
       EventBusName: this.options.eventBusArn,
       Time: new Date(event.receivedAt),

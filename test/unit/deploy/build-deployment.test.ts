@@ -84,6 +84,7 @@ describe('buildDeployment', () => {
     expect(statementsOf(build(), 'KafkaWorkerRole').map((s) => s.Sid)).toEqual([
       'WriteOwnLogs',
       'ConsumeOwnQueue',
+      'ParkInOwnDeadLetterQueue',
     ]);
     const deployment = build({ mskClusterArn: cluster });
     expect(statement(deployment, 'KafkaWorkerRole', 'ConnectToCluster')?.Resource).toEqual([cluster]);
@@ -132,6 +133,7 @@ describe('buildDeployment', () => {
     expect(statement(deployment, 'PostgresWorkerRole', 'DecryptDatabaseSecret')?.Resource).toEqual([key]);
     expect(deployment.functions.postgresWorker?.environment).toEqual({
       QUEUE_URL_POSTGRES: { Ref: 'PostgresQueue' },
+      DLQ_URL_POSTGRES: { Ref: 'PostgresDeadLetterQueue' },
       POSTGRES_SECRET_NAME: 'eventgate/db',
       POSTGRES_SECRET_REGION: 'us-east-1',
     });
