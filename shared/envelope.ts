@@ -1,5 +1,7 @@
 import { parse as parseUuid, v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import type { CloudEventAttributes } from './ingest/cloudevents';
+import { casefold } from './auth/access';
+import { parseJson } from './json/exact';
 
 /** Version of the envelope layout written onto queues; bump on an incompatible change. */
 export const ENVELOPE_VERSION = 1;
@@ -27,10 +29,29 @@ export interface Envelope<P = unknown> {
 // Parsed once: v5 would otherwise parse the namespace string on every call.
 const IDEMPOTENCY_NAMESPACE = parseUuid('6f1c2b0e-4f7a-5d3e-9a51-0b8e7c2d4a10');
 
-/** A time-ordered id, or a deterministic one when the client gave an idempotency key. */
-export function eventId(topic: string, idempotencyKey?: string | null): string {
+/**
+ * A time-ordered id, or a deterministic one when the client gave an idempotency key. A derived id
+ * belongs to its producer: it is made from the topic, the authenticated subject (case-folded, as the
+ * access map matches it) and the key, so one producer cannot claim, and make the sinks drop as a
+ * duplicate, an event another producer has yet to send with the same business id.
+ */
+export function eventId(topic: string, idempotencyKey?: string | null, subject?: string | null): string {
   if (idempotencyKey === undefined || idempotencyKey === null || idempotencyKey === '') return uuidv7();
-  return uuidv5(`${topic}\u0000${idempotencyKey}`, IDEMPOTENCY_NAMESPACE);
+  // JSON keeps the three parts apart whatever characters they hold.
+  const name = JSON.stringify([topic, foldedSubject(subject ?? ''), idempotencyKey]);
+  return uuidv5(name, IDEMPOTENCY_NAMESPACE);
+}
+
+// Every event of a request, and most requests, come from one subject: fold it once.
+let lastSubject = '';
+let lastFolded = '';
+
+function foldedSubject(subject: string): string {
+  if (subject !== lastSubject) {
+    lastFolded = casefold(subject);
+    lastSubject = subject;
+  }
+  return lastFolded;
 }
 
 export interface EnvelopeFields<P> {
@@ -49,7 +70,7 @@ export interface EnvelopeFields<P> {
 export function createEnvelope<P>(fields: EnvelopeFields<P>): Envelope<P> {
   return {
     v: ENVELOPE_VERSION,
-    id: fields.id ?? eventId(fields.topic, fields.idempotencyKey),
+    id: fields.id ?? eventId(fields.topic, fields.idempotencyKey, fields.subject),
     topic: fields.topic,
     receivedAt: (fields.receivedAt ?? new Date()).toISOString(),
     subject: fields.subject,
@@ -68,7 +89,8 @@ export class MalformedEnvelopeError extends Error {
 export function parseEnvelope(body: string): Envelope {
   let value: unknown;
   try {
-    value = JSON.parse(body);
+    // Integers beyond 2^53 stay digit for digit on their way to the sink.
+    value = parseJson(body);
   } catch {
     throw new MalformedEnvelopeError('message body is not JSON');
   }

@@ -15,6 +15,12 @@ export class AuthError extends Error {
 /** Real tokens are a few hundred bytes to a couple of KiB; anything far larger is not worth parsing. */
 export const MAX_TOKEN_BYTES = 8 * 1024;
 
+/** Default for `token_max_lifetime_seconds`: a day, twice the development token's twelve hours. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+
+/** How far in the future an `iat` may be: the issuer's clock may run a little ahead of ours. */
+export const ISSUED_AT_SKEW_SECONDS = 60;
+
 /**
  * Verified tokens remembered, so a producer sending the same token on every request pays for the
  * signature check once. An entry is trusted only while the key set it was checked against is still
@@ -27,24 +33,58 @@ interface RememberedToken {
   keys: readonly VerificationKey[];
 }
 
-const BEARER_SCHEME = /^bearer[ \t]+(.*)$/i;
 // A compact JWS is three base64url segments; anything else in a header is not a token we can use.
+// Linear: no two quantifiers can match the same characters.
 const COMPACT_TOKEN = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /**
+ * The longest header value that can hold a usable token: the token, the scheme, and some spaces
+ * around them. Anything longer is refused before it is looked at, so no header costs more than
+ * this many characters of work, whatever a client sends.
+ */
+export const MAX_AUTHORIZATION_HEADER_LENGTH = MAX_TOKEN_BYTES + 256;
+
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/**
+ * `Bearer <token>` (scheme in any case, then spaces or tabs) → the token; anything else → null.
+ * A hand-written scan instead of a regular expression, so it is linear however the header is built.
+ */
+function afterBearerScheme(value: string): string | null {
+  if (value.length < 7 || value.slice(0, 6).toLowerCase() !== 'bearer' || !isBlank(value.charCodeAt(6)))
+    return null;
+  let start = 7;
+  while (start < value.length && isBlank(value.charCodeAt(start))) start++;
+  return value.slice(start);
+}
+
+/** A header's value trimmed; null when it is too long to hold a token, so it is not looked at. */
+function boundedHeader(value: string | undefined): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value.length > MAX_AUTHORIZATION_HEADER_LENGTH) return null;
+  return value.trim();
+}
+
+/**
  * Finds the bearer token in request headers whose names the caller has already lowercased. A raw
- * `bearer` header wins over `authorization: Bearer …`, as in the Python EventGate.
+ * `bearer` header wins over `authorization: Bearer …`, as in the Python EventGate. Each header's
+ * length is bounded before anything else is done with it, and the parsing is linear.
  */
 export function extractToken(headers: Record<string, string | undefined>): string | null {
-  const raw = headers.bearer?.trim();
-  let candidate: string | undefined;
+  const raw = boundedHeader(headers.bearer);
+  if (raw === null) return null;
+  let candidate: string | null;
   if (raw) {
     // Some clients put the scheme in the raw header too; a JWT never contains a space, so stripping it is safe.
-    candidate = BEARER_SCHEME.exec(raw)?.[1]?.trim() ?? raw;
+    candidate = afterBearerScheme(raw) ?? raw;
   } else {
-    const authorization = headers.authorization?.trim();
-    if (authorization) candidate = BEARER_SCHEME.exec(authorization)?.[1]?.trim();
+    const authorization = boundedHeader(headers.authorization);
+    if (!authorization) return null;
+    candidate = afterBearerScheme(authorization);
   }
+  candidate = candidate?.trim() ?? null;
   if (!candidate || candidate.length > MAX_TOKEN_BYTES || !COMPACT_TOKEN.test(candidate)) return null;
   return candidate;
 }
@@ -57,6 +97,13 @@ export interface TokenVerifierOptions {
   audience?: string | string[];
   /** Allowed clock skew for `exp` and `nbf`. The Python EventGate allowed none. */
   clockToleranceSeconds?: number;
+  /**
+   * Longest lifetime accepted: `exp` − `iat` (or `exp` − now for a token without `iat`). Every token
+   * must have an `exp`. Default DEFAULT_MAX_TOKEN_LIFETIME_SECONDS.
+   */
+  maxLifetimeSeconds?: number;
+  /** How far in the future `iat` may be. Default ISSUED_AT_SKEW_SECONDS. */
+  issuedAtSkewSeconds?: number;
   maxTokenBytes?: number;
   /** Clock in milliseconds; injectable for tests. */
   now?: () => number;
@@ -86,6 +133,8 @@ export class TokenVerifier {
   private readonly issuer?: string;
   private readonly audience?: string | string[];
   private readonly clockTolerance: number;
+  private readonly maxLifetimeSeconds: number;
+  private readonly issuedAtSkewSeconds: number;
   private readonly maxTokenBytes: number;
   private readonly now: () => number;
   private readonly remembered = new Map<string, RememberedToken>();
@@ -95,6 +144,8 @@ export class TokenVerifier {
     this.issuer = options.issuer || undefined;
     this.audience = options.audience && options.audience.length > 0 ? options.audience : undefined;
     this.clockTolerance = options.clockToleranceSeconds ?? 0;
+    this.maxLifetimeSeconds = options.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    this.issuedAtSkewSeconds = options.issuedAtSkewSeconds ?? ISSUED_AT_SKEW_SECONDS;
     this.maxTokenBytes = options.maxTokenBytes ?? MAX_TOKEN_BYTES;
     this.now = options.now ?? Date.now;
   }
@@ -151,7 +202,24 @@ export class TokenVerifier {
       );
     }
     if (!payload.verified) throw new AuthError(payload.tried ? 'invalid signature' : 'unknown signing key');
+    this.checkLifetime(payload.claims);
     return toVerified(payload.claims);
+  }
+
+  /**
+   * A token must expire, within `maxLifetimeSeconds` of being issued, and must not claim to be issued
+   * in the future (beyond a small skew). jose has checked that `exp` and `iat`, if present, are numbers
+   * and that the token has not expired.
+   */
+  private checkLifetime(claims: JWTPayload): void {
+    if (typeof claims.exp !== 'number') throw new AuthError('token has no expiry (exp)');
+    const now = this.now() / 1000;
+    const issuedAt = typeof claims.iat === 'number' ? claims.iat : undefined;
+    if (issuedAt !== undefined && issuedAt > now + this.issuedAtSkewSeconds)
+      throw new AuthError('token issued in the future (iat)');
+    const lifetime = claims.exp - (issuedAt ?? now);
+    if (lifetime > this.maxLifetimeSeconds)
+      throw new AuthError(`token lifetime over ${this.maxLifetimeSeconds} s`);
   }
 
   private async currentKeys(): Promise<readonly VerificationKey[]> {

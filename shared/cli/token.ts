@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ensureDevSigningKey, mintToken } from '../auth/dev-key';
+import { DEFAULTS } from '../config/settings';
 import { defaultStateDir } from '../local/runtime';
 import type { Command } from './main';
 
@@ -8,7 +9,8 @@ const HELP = `Usage: eventgate token [--subject NAME] [--ttl SECONDS] [--state-d
 Mints a development token signed by the local signing key, which the local gateway trusts.
 
   --subject NAME    the token's sub claim (default TestUser)
-  --ttl SECONDS     lifetime (default 43200, twelve hours)
+  --ttl SECONDS     lifetime (default 43200, twelve hours); the gateway refuses tokens that live
+                    longer than its token_max_lifetime_seconds (86400 unless configured)
   --issuer ISS      iss claim, for configs that check it
   --audience AUD    aud claim, for configs that check it
   --state-dir DIR   where the signing key lives (default ./.eventgate)
@@ -36,6 +38,11 @@ export const command: Command = {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
       console.error(`--ttl must be a positive number of seconds, got "${values.ttl}"`);
       return 2;
+    }
+    if (ttlSeconds > DEFAULTS.token_max_lifetime_seconds) {
+      console.error(
+        `warning: a ${ttlSeconds}-second token is refused by a gateway with the default token_max_lifetime_seconds (${DEFAULTS.token_max_lifetime_seconds})`,
+      );
     }
     const key = await ensureDevSigningKey(values['state-dir'] ?? defaultStateDir());
     console.log(

@@ -18,6 +18,8 @@ export const CONFIG_DEFAULTS = {
   sync_timeout_ms: 10_000,
   reload_ttl_seconds: 300,
   token_keys_ttl_seconds: 28 * 60,
+  token_max_lifetime_seconds: 24 * 3600,
+  operators: [] as string[],
 } as const;
 
 const textList: JsonSchema = { type: 'array', items: nonEmptyText };
@@ -79,6 +81,12 @@ function coreProperties(catalog: SinkCatalog): Record<string, JsonSchema> {
     token_issuer: text,
     token_audience: text,
     token_keys_ttl_seconds: { type: 'integer', minimum: 1, default: CONFIG_DEFAULTS.token_keys_ttl_seconds },
+    token_max_lifetime_seconds: {
+      type: 'integer',
+      minimum: 1,
+      default: CONFIG_DEFAULTS.token_max_lifetime_seconds,
+    },
+    operators: { type: 'array', items: nonEmptyText, default: [] },
     ssl_ca_bundle: { type: ['string', 'boolean'] },
     max_body_bytes: { type: 'integer', minimum: 1, default: CONFIG_DEFAULTS.max_body_bytes },
     max_batch_events: { type: 'integer', minimum: 1, default: CONFIG_DEFAULTS.max_batch_events },

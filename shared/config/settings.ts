@@ -58,6 +58,10 @@ export interface GatewayConfig {
   cors?: CorsSettings;
   /** Turns on `POST /token` (client credentials) and `/.well-known/jwks.json`. */
   token_issuance?: TokenIssuanceSettings;
+  /** Longest accepted token lifetime (`exp` − `iat`); every token must carry `exp`. */
+  token_max_lifetime_seconds: number;
+  /** Subjects (matched like the access map's, ignoring case) allowed to `POST /terminate`. */
+  operators: string[];
 }
 
 /** The defaults the schema fills in, for code that runs without a loaded configuration. */

@@ -152,8 +152,13 @@ export function workerFunction(
     role: roleLogicalId(key),
     timeout: settings.workerTimeoutSeconds,
     memorySize: params.memorySize,
-    // Its own queue's URL: the worker shortens the visibility timeout of failed messages (back-off).
-    environment: { [queueUrlVariable(sink)]: ref(queueLogicalId(sink)), ...contribution.environment },
+    // Its own queue's URL: the worker shortens the visibility timeout of failed messages (back-off);
+    // its DLQ's: events the sink refuses for good are parked there at once.
+    environment: {
+      [queueUrlVariable(sink)]: ref(queueLogicalId(sink)),
+      [dlqUrlVariable(sink)]: ref(dlqLogicalId(sink)),
+      ...contribution.environment,
+    },
     events: [
       {
         sqs: {

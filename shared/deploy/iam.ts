@@ -1,7 +1,7 @@
 import type { SinkDeployContribution } from '../sinks/definition';
 import type { SinkName } from '../sinks/types';
 import { arnPrefix, getAtt, isArn, sub, type CfnResource, type Json } from './cloudformation';
-import { queueLogicalId } from './names';
+import { dlqLogicalId, queueLogicalId } from './names';
 import type { DeployParameters } from './parameters';
 
 /**
@@ -150,12 +150,28 @@ function sinkStatements(
   return contributions.get(sink)?.statements ?? [];
 }
 
+/** A worker parks an event its sink refuses for good in its own DLQ at once (shared/queue/worker.ts). */
+function parkInOwnDlq(sink: SinkName): PolicyStatement {
+  return {
+    Sid: 'ParkInOwnDeadLetterQueue',
+    Effect: 'Allow',
+    Action: ['sqs:SendMessage'],
+    Resource: [getAtt(dlqLogicalId(sink), 'Arn')],
+  };
+}
+
 export function workerStatements(
   sink: SinkName,
   contribution: SinkDeployContribution,
   params: DeployParameters,
 ): PolicyStatement[] {
-  return [consumeOwnQueue(sink), ...queueKeyStatement(params, ['kms:Decrypt']), ...contribution.statements];
+  return [
+    consumeOwnQueue(sink),
+    parkInOwnDlq(sink),
+    // Receiving from and sending to queues encrypted with the deployment's key.
+    ...queueKeyStatement(params, ['kms:GenerateDataKey', 'kms:Decrypt']),
+    ...contribution.statements,
+  ];
 }
 
 /** `s3://bucket/key` → the object's ARN, or the prefix's when the location ends with `/`. */

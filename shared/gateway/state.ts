@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAccessMap, type AccessMap } from '../auth/access';
 import { KeyStore } from '../auth/keys';
+import { casefold } from '../auth/access';
 import { TokenVerifier } from '../auth/token';
 import { availableSinks, loadConfig, loadLegacyTopicKeys, syncCapableSinks } from '../config/load';
-import type { GatewayConfig } from '../config/settings';
+import { DEFAULTS, type GatewayConfig } from '../config/settings';
 import { readJson, resolveLocation } from '../config/source';
 import { ConfigError } from '../config/errors';
 import { compileCorsPolicies, type CorsPolicies } from '../ingest/cors';
@@ -30,7 +31,58 @@ export interface GatewayState {
   cors: CorsPolicies;
   /** The token endpoint, when `token_issuance` is configured. */
   issuer: TokenIssuer | null;
+  /** Case-folded subjects allowed to `POST /terminate`. */
+  operators: ReadonlySet<string>;
   loadedAt: number;
+}
+
+/**
+ * A configuration load that failed, with the file (or s3:// location) it was reading when it did:
+ * `POST /terminate` answers with both. The message is the underlying error's.
+ */
+export class ConfigLoadError extends ConfigError {
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+// Most config errors start with the location they are about; that is the better file to name.
+const LEADING_LOCATION = /^(?:cannot read |cannot list topic schemas in )?((?:s3:\/\/|\/)[^\s:]+)/;
+
+/** Runs one step of a load; a failure is reported as a ConfigLoadError naming the file. */
+async function loading<T>(file: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ConfigLoadError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    const named = LEADING_LOCATION.exec(message)?.[1] ?? file;
+    throw new ConfigLoadError(named, message, { cause: error });
+  }
+}
+
+/** `operators` from config.json: a list of subjects, case-folded as the access map folds them. */
+function operatorsOf(config: GatewayConfig, location: string): Set<string> {
+  const listed = config.operators ?? [];
+  if (
+    !Array.isArray(listed) ||
+    listed.some((subject) => typeof subject !== 'string' || subject.trim() === '')
+  ) {
+    throw new ConfigError(`${location}: "operators" must be a list of non-empty subject names`);
+  }
+  return new Set(listed.map((subject) => casefold(subject)));
+}
+
+function checkTokenLifetime(config: GatewayConfig, location: string): number {
+  const seconds = config.token_max_lifetime_seconds ?? DEFAULTS.token_max_lifetime_seconds;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new ConfigError(`${location}: "token_max_lifetime_seconds" must be a positive number of seconds`);
+  }
+  return seconds;
 }
 
 export interface GatewayStateOptions {
@@ -114,29 +166,44 @@ export class GatewayStateLoader {
 
   private async build(): Promise<GatewayState> {
     const { confDir } = this.options;
-    const config = await loadConfig(confDir, this.env, this.catalog);
-    const sinks = availableSinks(config, this.env, this.catalog);
-    const [legacyKeys, access, apiSpec] = await Promise.all([
-      loadLegacyTopicKeys(config, confDir),
-      loadAccessMap(config, confDir),
-      loadApiSpec(confDir),
-    ]);
-    const topics = await loadTopicRegistry({
-      config,
-      confDir,
-      availableSinks: sinks,
-      legacyKeys,
-      syncCapable: syncCapableSinks(this.env, this.catalog),
-      catalog: this.catalog,
+    const configFile = this.env.CONFIG_LOCATION ?? path.join(confDir, 'config.json');
+    const config = await loading(configFile, () => loadConfig(confDir, this.env, this.catalog));
+    const { sinks, operators } = await loading(configFile, async () => {
+      checkTokenLifetime(config, configFile);
+      return {
+        sinks: availableSinks(config, this.env, this.catalog),
+        operators: operatorsOf(config, configFile),
+      };
     });
+    const [legacyKeys, access, apiSpec] = await Promise.all([
+      loading(resolveLocation(config.topic_keys_config ?? configFile, confDir), () =>
+        loadLegacyTopicKeys(config, confDir),
+      ),
+      loading(resolveLocation(config.access_config ?? 'access.json', confDir), () =>
+        loadAccessMap(config, confDir),
+      ),
+      loading(path.join(confDir, 'api.yaml'), () => loadApiSpec(confDir)),
+    ]);
+    const topics = await loading(configFile, () =>
+      loadTopicRegistry({
+        config,
+        confDir,
+        availableSinks: sinks,
+        legacyKeys,
+        syncCapable: syncCapableSinks(this.env, this.catalog),
+        catalog: this.catalog,
+      }),
+    );
     const issuer = config.token_issuance
-      ? await TokenIssuer.create({
-          settings: config.token_issuance,
-          confDir,
-          tokenIssuer: config.token_issuer,
-          tokenAudience: config.token_audience,
-          guards: this.issuerGuards,
-        })
+      ? await loading(configFile, () =>
+          TokenIssuer.create({
+            settings: config.token_issuance as NonNullable<typeof config.token_issuance>,
+            confDir,
+            tokenIssuer: config.token_issuer,
+            tokenAudience: config.token_audience,
+            guards: this.issuerGuards,
+          }),
+        )
       : null;
     const verifier = this.verifierFor(config, issuer);
     return {
@@ -150,6 +217,7 @@ export class GatewayStateLoader {
       apiSpec,
       cors: compileCorsPolicies(config),
       issuer,
+      operators,
       loadedAt: this.now(),
     };
   }
@@ -171,18 +239,25 @@ export class GatewayStateLoader {
     const outside = url ? (this.keyStore?.store ?? null) : null;
     // Tokens the gateway issues itself are checked with its own public key, held in-process.
     const ownKeys = issuer?.verificationKeys() ?? [];
+    const maxLifetimeSeconds = config.token_max_lifetime_seconds ?? DEFAULTS.token_max_lifetime_seconds;
     const settings = JSON.stringify([
       url,
       config.token_issuer,
       config.token_audience,
       ownKeys.map((key) => key.kid),
+      maxLifetimeSeconds,
     ]);
     if (this.verifier?.settings !== settings) {
       const keys = issuer ? new KeysWithIssuer(ownKeys, outside) : (outside as KeyStore);
       this.verifier = {
         settings,
         keys,
-        verifier: new TokenVerifier({ keys, issuer: config.token_issuer, audience: config.token_audience }),
+        verifier: new TokenVerifier({
+          keys,
+          issuer: config.token_issuer,
+          audience: config.token_audience,
+          maxLifetimeSeconds,
+        }),
       };
     }
     return this.verifier.verifier;

@@ -18,6 +18,7 @@ import { matchRoute, type RouteMatch } from './routes';
 import type { QuarantineKeeper } from '../quarantine/keeper';
 import { servedApiSpec } from '../schemas/openapi';
 import { currentSchemaResponse, versionListResponse, versionResponse } from '../schemas/http';
+import { terminate } from './terminate';
 
 export interface IngestAppOptions {
   state: GatewayStateLoader;
@@ -31,17 +32,6 @@ export interface IngestAppOptions {
 }
 
 export type IngestApp = (event: ApiGatewayEvent, context?: Context) => Promise<HttpResponse>;
-
-async function reloadNow(options: IngestAppOptions): Promise<HttpResponse> {
-  const reloaded = await options.state.reload();
-  logger.info('configuration reloaded on request', { topics: reloaded.topics.names().length });
-  return json(200, {
-    success: true,
-    statusCode: 200,
-    message: 'Configuration, access map, schemas and keys reloaded',
-    topics: reloaded.topics.names(),
-  });
-}
 
 async function route(
   request: HttpRequest,
@@ -61,8 +51,7 @@ async function route(
     );
   }
 
-  // Before reading the current state: a reload must work even when the current state is broken.
-  if (match.path === '/terminate') return reloadNow(options);
+  if (match.path === '/terminate') return terminate(request, correlationId, options.state);
 
   const state: GatewayState = await options.state.current();
   const corsRoute = corsRouteOf(match);
@@ -88,7 +77,7 @@ async function serve(
 ): Promise<HttpResponse> {
   switch (match.path) {
     case '/terminate':
-      return reloadNow(options);
+      return terminate(request, correlationId, options.state);
     case '/api':
       return text(200, servedApiSpec(state.apiSpec, state.topics), 'application/yaml');
     case '/docs':

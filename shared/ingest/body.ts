@@ -1,15 +1,34 @@
 import type { ApiError } from '../http/response';
+import { isRawJson, isUnsafeInteger, parseJsonExact } from '../json/exact';
 
 export type ParsedBody =
-  { ok: true; events: unknown[]; batch: boolean } | { ok: false; status: 400 | 415; error: ApiError };
+  | {
+      ok: true;
+      events: unknown[];
+      batch: boolean;
+      /** Some integer beyond 2^53 is kept digit for digit (see shared/json/exact.ts). */
+      keptIntegers: boolean;
+    }
+  | { ok: false; status: 400 | 415; error: ApiError };
 
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
+/**
+ * Longest Content-Type looked at. A media type's type and subtype are at most 127 characters each
+ * (RFC 6838); with parameters, 1 KiB is ample. A longer header is not JSON's (415) and is not parsed.
+ */
+export const MAX_CONTENT_TYPE_LENGTH = 1024;
+/** Subtype characters (RFC 6838 restricted names); one class, so matching it is linear. */
+const SUBTYPE = /^[\w.+-]+$/;
 
 /** JSON media types (`application/json`, `application/*+json`); a missing header is taken as JSON. */
 export function isJsonContentType(header: string | undefined): boolean {
-  if (header === undefined || header.trim() === '') return true;
-  const mediaType = header.split(';')[0]?.trim() ?? '';
-  return JSON_MEDIA_TYPE.test(mediaType);
+  if (header === undefined) return true;
+  if (header.length > MAX_CONTENT_TYPE_LENGTH) return false;
+  if (header.trim() === '') return true;
+  const mediaType = (header.split(';')[0] ?? '').trim().toLowerCase();
+  if (!mediaType.startsWith('application/')) return false;
+  const subtype = mediaType.slice('application/'.length);
+  if (subtype !== 'json' && !(subtype.endsWith('+json') && subtype.length > '+json'.length)) return false;
+  return SUBTYPE.test(subtype);
 }
 
 /** Deeper than any real event; deep enough nesting would overflow the stack of JSON.stringify and ajv. */
@@ -21,22 +40,34 @@ export const MAX_NESTING_DEPTH = 64;
  * so the check itself cannot overflow.
  */
 export function structuralProblem(value: unknown): string | null {
+  return inspectStructure(value).problem;
+}
+
+/**
+ * The structural problem, if any, and whether some number is an integer beyond 2^53 (which the
+ * caller then parses again to keep exactly): one walk serves both.
+ */
+function inspectStructure(value: unknown): { problem: string | null; unsafeIntegers: boolean } {
+  let unsafeIntegers = false;
+  const problem = (message: string) => ({ problem: message, unsafeIntegers });
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
     if (typeof current === 'number') {
-      if (!Number.isFinite(current)) return 'Request body holds a number too large to represent';
+      if (!Number.isFinite(current)) return problem('Request body holds a number too large to represent');
+      if (!unsafeIntegers && isUnsafeInteger(current)) unsafeIntegers = true;
       continue;
     }
-    if (typeof current !== 'object' || current === null) continue;
-    if (depth >= MAX_NESTING_DEPTH) return `Request body nests deeper than ${MAX_NESTING_DEPTH} levels`;
+    if (typeof current !== 'object' || current === null || isRawJson(current)) continue;
+    if (depth >= MAX_NESTING_DEPTH)
+      return problem(`Request body nests deeper than ${MAX_NESTING_DEPTH} levels`);
     const children = Array.isArray(current) ? current : Object.values(current);
     for (const child of children) {
       if (typeof child === 'object' || typeof child === 'number')
         stack.push({ value: child, depth: depth + 1 });
     }
   }
-  return null;
+  return { problem: null, unsafeIntegers };
 }
 
 function invalid(message: string): ParsedBody {
@@ -69,9 +100,13 @@ export function parseEventsBody(body: Buffer | null, contentType: string | undef
   } catch (error) {
     return invalid(`Request body is not valid JSON: ${(error as Error).message}`);
   }
-  const problem = structuralProblem(value);
+  const { problem, unsafeIntegers } = inspectStructure(value);
   if (problem !== null) return invalid(problem);
-  if (Array.isArray(value)) return { ok: true, events: value, batch: true };
-  if (typeof value === 'object' && value !== null) return { ok: true, events: [value], batch: false };
+  let keptIntegers = false;
+  // Rare: parse again, keeping every integer literal a double cannot hold as its digits.
+  if (unsafeIntegers) ({ value, keptIntegers } = parseJsonExact(text));
+  if (Array.isArray(value)) return { ok: true, events: value, batch: true, keptIntegers };
+  if (typeof value === 'object' && value !== null && !isRawJson(value))
+    return { ok: true, events: [value], batch: false, keptIntegers };
   return invalid('Request body must be a JSON object (one event) or an array of objects (a batch)');
 }

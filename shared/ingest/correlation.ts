@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest } from '../http/request';
 
 // Safe to echo into headers and logs: no spaces, quotes or control characters.
+const MAX_CORRELATION_ID_LENGTH = 128;
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's correlation id when it is well formed, then API Gateway's request id, else a new one. */
@@ -12,7 +13,9 @@ export function correlationIdOf(request: HttpRequest): string {
     request.requestId,
   ];
   for (const candidate of candidates) {
-    if (candidate && CORRELATION_ID.test(candidate)) return candidate;
+    // Bounded before the pattern looks at it, whatever length a client sends.
+    if (candidate && candidate.length <= MAX_CORRELATION_ID_LENGTH && CORRELATION_ID.test(candidate))
+      return candidate;
   }
   return randomUUID();
 }

@@ -7,7 +7,9 @@ import type { HttpRequest } from '../http/request';
 import { errorResponse, json, type ApiError, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
+import { isRawJson, numericView, scalarText } from '../json/exact';
 import { parseEventsBody } from './body';
+import { mayHoldUnstorable, sizeProblem, unstorableProblem } from './deliverable';
 import { cloudEventIdempotencyKey, cloudEventsOf, parseCloudEventsBody } from './cloudevents';
 import { chooseVersion, parseVersionHeader, SCHEMA_VERSION_HEADER } from '../schemas/pin';
 import type { QuarantineKeeper } from '../quarantine/keeper';
@@ -36,20 +38,15 @@ type EventResult =
       quarantined?: boolean;
     };
 
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-function scalarText(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return null;
-}
 
 function fieldOf(event: unknown, field: string | null): string | null {
   if (field === null || typeof event !== 'object' || event === null) return null;
   return scalarText((event as Record<string, unknown>)[field]);
 }
 
-async function authenticate(
+export async function authenticate(
   request: HttpRequest,
   state: GatewayState,
   correlationId: string,
@@ -67,23 +64,17 @@ async function authenticate(
   }
 }
 
-/**
- * The largest event a topic takes: its own setting, and never more than its delivery can carry
- * (for async topics, what fits in one queue message with the envelope around it).
- */
-function eventSizeLimit(topic: Topic, delivery: Delivery): number | null {
-  const limits = [topic.maxEventBytes, delivery.maxEventBytes].filter((limit) => limit !== null);
-  return limits.length === 0 ? null : Math.min(...limits);
+/** What the request as a whole tells about each of its events. */
+interface BodyFacts {
+  /** Size of the whole request body, which bounds the size of every event in it. */
+  bodyBytes: number;
+  /** Some integer is kept as its digits: validation needs the numeric view. */
+  keptIntegers: boolean;
+  /** The topic has a postgres sink and some string may hold a character Postgres cannot store. */
+  unstorableEscapes: boolean;
 }
 
-/**
- * How much larger an event can get when written out again than it was in the request: whitespace
- * and escapes only shrink, but a number like `1e20` comes back as 21 digits. A request body this
- * many times under the limit cannot hold an event over it, so most requests skip the serialising.
- */
-const MAX_REWRITE_GROWTH = 6;
-
-/** Access, size and schema checks of one event; the envelope when it passes them all. */
+/** Access, size, schema and storability checks of one event; the envelope when it passes them all. */
 function admit(
   topic: Topic,
   state: GatewayState,
@@ -92,12 +83,11 @@ function admit(
   index: number,
   idempotencyKey: string | null,
   context: PostEventsContext,
-  /** Size of the whole request body, which bounds the size of every event in it. */
-  bodyBytes: number,
+  body: BodyFacts,
   /** The schema version the request's header pins, if any. */
   headerVersion: number | null = null,
 ): EventResult {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+  if (typeof event !== 'object' || event === null || Array.isArray(event) || isRawJson(event)) {
     return {
       index,
       accepted: false,
@@ -116,18 +106,8 @@ function admit(
       refused,
     };
   }
-  const limit = eventSizeLimit(topic, context.deliveries[topic.mode]);
-  if (limit !== null && bodyBytes * MAX_REWRITE_GROWTH > limit) {
-    const bytes = Buffer.byteLength(JSON.stringify(event));
-    if (bytes > limit) {
-      const message = `event is ${bytes} bytes; topic '${topic.name}' accepts at most ${limit}`;
-      return { index, accepted: false, status: 413, errors: [{ type: 'size', message }] };
-    }
-  }
   const choice = chooseVersion(topic.name, topic.versions, event as Record<string, unknown>, headerVersion);
   if (!choice.ok) return { index, accepted: false, status: 400, errors: [choice.error], refused };
-  const violations = choice.version.validate(event);
-  if (violations.length > 0) return { index, accepted: false, status: 400, errors: violations, refused };
   const envelope = createEnvelope({
     topic: topic.name,
     payload: event,
@@ -138,6 +118,21 @@ function admit(
     receivedAt: context.now?.(),
     schemaVersion: choice.version.version,
   });
+  const oversize = sizeProblem({
+    topic,
+    config: state.config,
+    envelope,
+    bodyBytes: body.bodyBytes,
+    subjectBytes: subject === null ? 0 : Buffer.byteLength(subject),
+  });
+  if (oversize) return { index, accepted: false, status: oversize.status, errors: [oversize.error] };
+  // Integers kept digit for digit are numbers to the schema: it sees their doubles.
+  const violations = choice.version.validate(body.keptIntegers ? numericView(event) : event);
+  if (violations.length > 0) return { index, accepted: false, status: 400, errors: violations, refused };
+  if (body.unstorableEscapes) {
+    const unstorable = unstorableProblem(event);
+    if (unstorable) return { index, accepted: false, status: unstorable.status, errors: [unstorable.error] };
+  }
   return { index, accepted: true, envelope };
 }
 
@@ -156,7 +151,7 @@ async function keepRefused(
       ? [
           {
             index: result.index,
-            id: eventId(topic.name, result.refused.idempotencyKey),
+            id: eventId(topic.name, result.refused.idempotencyKey, subject),
             event: result.refused.event,
             errors: result.errors,
           },
@@ -284,7 +279,10 @@ export async function postEvents(
   }
 
   const idempotencyHeader = request.headers['idempotency-key'] ?? null;
-  if (idempotencyHeader !== null && !IDEMPOTENCY_KEY.test(idempotencyHeader)) {
+  if (
+    idempotencyHeader !== null &&
+    (idempotencyHeader.length > MAX_IDEMPOTENCY_KEY_LENGTH || !IDEMPOTENCY_KEY.test(idempotencyHeader))
+  ) {
     return errorResponse(400, {
       type: 'validation',
       message: 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces',
@@ -292,7 +290,12 @@ export async function postEvents(
   }
   const pinned = parseVersionHeader(request.headers[SCHEMA_VERSION_HEADER]);
   if (!pinned.ok) return errorResponse(400, pinned.error);
-  const bodyBytes = request.body?.length ?? 0;
+  const body: BodyFacts = {
+    bodyBytes: request.body?.length ?? 0,
+    // CloudEvents bodies are parsed as plain JSON: no integer is kept as its digits there.
+    keptIntegers: 'keptIntegers' in parsed && parsed.keptIntegers,
+    unstorableEscapes: topic.sinks.includes('postgres') && mayHoldUnstorable(request.body),
+  };
   const cloudEvents = cloudEventsOf(parsed);
   const results = parsed.events.map((event, index): EventResult => {
     const cloudEvent = cloudEvents?.[index];
@@ -305,17 +308,7 @@ export async function postEvents(
         : parsed.batch
           ? `${idempotencyHeader}#${index}`
           : idempotencyHeader;
-    const result = admit(
-      topic,
-      state,
-      identity.subject,
-      event,
-      index,
-      key,
-      context,
-      bodyBytes,
-      pinned.version,
-    );
+    const result = admit(topic, state, identity.subject, event, index, key, context, body, pinned.version);
     // The attributes reach every sink with the event: Kafka headers, the stored record, EventBridge.
     if (cloudEvent && result.accepted) result.envelope.cloudEvent = cloudEvent.attributes;
     return result;

@@ -178,6 +178,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       // The factory every Lambda worker is built with, handed the runtime's own queue and sinks.
       const worker = createSinkWorker(sinkCatalog.get(sink), {
         env,
+        dlqUrl: queue.dlqUrl,
         sqs,
         queueUrl: queue.queueUrl,
         settings: queue.settings,

@@ -17,22 +17,56 @@ import {
 /** SQS caps: 10 entries and 1 MiB of payload per SendMessageBatch, 1 MiB per message. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
 export const SQS_MAX_PAYLOAD_BYTES = 1024 * 1024;
-// Headroom for message attributes and the entry's own fields.
-const ATTRIBUTE_ALLOWANCE = 512;
-/** The largest event that still fits in one queue message once wrapped in its envelope. */
-export const MAX_QUEUED_EVENT_BYTES = SQS_MAX_PAYLOAD_BYTES - 8 * 1024;
+/**
+ * Kept free in every message for its attributes (SQS counts their names, types and values against
+ * the 1 MiB): the `topic` and `eventId` set here, and the failure attributes a worker adds when it
+ * parks the message in the DLQ (see shared/queue/worker.ts).
+ */
+export const ATTRIBUTE_ALLOWANCE = 1024;
+/**
+ * The largest message body ingest enqueues: the envelope's JSON, escaped as below. An event whose
+ * body would be larger is refused with 413 at ingest (shared/ingest/deliverable.ts).
+ */
+export const MAX_QUEUE_MESSAGE_BYTES = SQS_MAX_PAYLOAD_BYTES - ATTRIBUTE_ALLOWANCE;
 
 // SQS accepts only XML's character set in a body; U+FFFE, U+FFFF are outside it, and some
 // SQS-compatible servers refuse characters outside the Basic Multilingual Plane. JSON allows any
 // character in a string to be written as a \u escape, so escaping these keeps every event sendable.
+// A character outside the BMP (4 bytes of UTF-8) becomes two escapes: 12 bytes.
 const QUEUE_UNSAFE_CHARACTERS = /[\ufffe\uffff\ud800-\udfff]/g;
 
-/** The message body for an envelope: its JSON, with characters SQS refuses written as escapes. */
-export function queueMessageBody(envelope: Envelope): string {
-  return JSON.stringify(envelope).replace(
+/**
+ * The body already built for an envelope (ingest measures it, then the publisher sends it), kept
+ * on the envelope under a private symbol: invisible to JSON.stringify and, being non-enumerable, not
+ * copied by a spread. (A WeakMap costs several times more in garbage collection at this rate.)
+ */
+const BUILT_BODY = Symbol('eventgate.queueMessageBody');
+
+interface BuiltBody {
+  body: string;
+  bytes: number;
+}
+
+function builtBody(envelope: Envelope): BuiltBody {
+  const memo = (envelope as unknown as { [BUILT_BODY]?: BuiltBody })[BUILT_BODY];
+  if (memo) return memo;
+  const body = JSON.stringify(envelope).replace(
     QUEUE_UNSAFE_CHARACTERS,
     (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+  const built = { body, bytes: Buffer.byteLength(body) };
+  Object.defineProperty(envelope, BUILT_BODY, { value: built });
+  return built;
+}
+
+/** The message body for an envelope: its JSON, with characters SQS refuses written as escapes. */
+export function queueMessageBody(envelope: Envelope): string {
+  return builtBody(envelope).body;
+}
+
+/** The size in bytes of the envelope's message body, as SQS counts it. */
+export function queueMessageBytes(envelope: Envelope): number {
+  return builtBody(envelope).bytes;
 }
 
 export interface QueuePublisherOptions {
@@ -84,7 +118,7 @@ export function chunkForBatches<T extends { bytes: number }>(messages: readonly 
  */
 export class QueuePublisher implements Delivery {
   /** An event must fit in one queue message with its envelope around it. */
-  readonly maxEventBytes = MAX_QUEUED_EVENT_BYTES;
+  readonly maxEventBytes = MAX_QUEUE_MESSAGE_BYTES;
   private readonly entryRetries: number;
 
   constructor(private readonly options: QueuePublisherOptions) {
@@ -107,13 +141,13 @@ export class QueuePublisher implements Delivery {
     const report: DeliveryReport = new Map();
     const prepared: PreparedMessage[] = [];
     for (const envelope of events) {
-      const body = queueMessageBody(envelope);
-      const bytes = Buffer.byteLength(body);
-      if (bytes + ATTRIBUTE_ALLOWANCE > SQS_MAX_PAYLOAD_BYTES) {
+      const { body, bytes } = builtBody(envelope);
+      if (bytes > MAX_QUEUE_MESSAGE_BYTES) {
+        // Ingest refuses such events with 413 before they get here; this is the last line of defence.
         for (const sink of sinks) {
           recordFailure(report, envelope.id, {
             type: sink,
-            message: 'event is larger than a queue message may be',
+            message: `event is ${bytes} bytes as a queue message, over the ${MAX_QUEUE_MESSAGE_BYTES}-byte limit`,
           });
         }
       } else {

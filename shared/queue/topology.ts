@@ -71,6 +71,41 @@ export function topologyProblems(settings: SinkQueueSettings): string[] {
   return problems.map((problem) => `${settings.sink}: ${problem}`);
 }
 
+/** One failed attempt's wait before the next, and the time spent waiting since the first attempt. */
+export interface RetryStep {
+  /** 1-based number of the attempt that failed. */
+  attempt: number;
+  delaySeconds: number;
+  totalSeconds: number;
+}
+
+/**
+ * The wait after each failed attempt: retryBaseSeconds × 2^(attempt−1), at most retryMaxSeconds.
+ * After attempt `maxReceiveCount` fails, the next receive moves the message to the DLQ instead; the
+ * last step's total is how long a sink may be down before events reach the DLQ.
+ */
+export function retrySchedule(
+  settings: Pick<SinkQueueSettings, 'retryBaseSeconds' | 'retryMaxSeconds' | 'maxReceiveCount'>,
+): RetryStep[] {
+  const steps: RetryStep[] = [];
+  let totalSeconds = 0;
+  for (let attempt = 1; attempt <= settings.maxReceiveCount; attempt++) {
+    const delaySeconds = retryDelaySeconds(attempt, settings);
+    totalSeconds += delaySeconds;
+    steps.push({ attempt, delaySeconds, totalSeconds });
+  }
+  return steps;
+}
+
+/** The wait after failed attempt `receiveCount` (1-based). */
+export function retryDelaySeconds(
+  receiveCount: number,
+  backoff: Pick<SinkQueueSettings, 'retryBaseSeconds' | 'retryMaxSeconds'>,
+): number {
+  const exponent = Math.max(0, receiveCount - 1);
+  return Math.min(backoff.retryMaxSeconds, backoff.retryBaseSeconds * 2 ** exponent);
+}
+
 export function queueName(sink: SinkName, stage: string, service = SERVICE_NAME): string {
   return `${service}-${stage}-${sink}`;
 }

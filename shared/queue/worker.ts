@@ -1,10 +1,18 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type MessageAttributeValue,
+} from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../envelope';
 import { logger, startInvocation } from '../observability/logger';
 import type { DeliveryOutcome, Sink, SinkName } from '../sinks/types';
+import { chunkForBatches } from './publisher';
+import { retryDelaySeconds } from './topology';
 
 export interface RetryBackoff {
   /** Delay before the second attempt; each later attempt waits twice as long. */
@@ -18,6 +26,12 @@ export interface WorkerOptions {
   sink: () => Promise<Sink>;
   /** The queue the batch came from, to push failed messages' next attempt back; none: SQS's own timeout. */
   queueUrl?: string;
+  /**
+   * The sink's dead-letter queue. An event the sink refuses for good (`retryable: false`), or a
+   * message that is not an envelope, is sent there at once with the reason as message attributes and
+   * deleted from `queueUrl`; the batch goes on. None: such events wait out maxReceiveCount like the rest.
+   */
+  dlqUrl?: string;
   sqs?: SQSClient;
   backoff?: RetryBackoff;
   metrics?: Metrics;
@@ -29,8 +43,45 @@ export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSB
 const DEFAULT_BACKOFF: RetryBackoff = { baseSeconds: 10, maxSeconds: 900 };
 
 function backoffSeconds(receiveCount: number, backoff: RetryBackoff): number {
-  const exponent = Math.max(0, receiveCount - 1);
-  return Math.min(backoff.maxSeconds, backoff.baseSeconds * 2 ** exponent);
+  return retryDelaySeconds(receiveCount, {
+    retryBaseSeconds: backoff.baseSeconds,
+    retryMaxSeconds: backoff.maxSeconds,
+  });
+}
+
+/** Message attributes a parked message carries, next to the `topic` and `eventId` it was sent with. */
+export const DEAD_LETTER_ATTRIBUTES = {
+  reason: 'eventgate-failure-reason',
+  sink: 'eventgate-failed-sink',
+  at: 'eventgate-failed-at',
+  attempt: 'eventgate-failed-attempt',
+} as const;
+
+/** SQS takes at most 10 attributes per message; ours use four. */
+const MAX_KEPT_ATTRIBUTES = 10 - Object.keys(DEAD_LETTER_ATTRIBUTES).length;
+/**
+ * The reason is cut to this many bytes, so that with the other attributes (about 400 bytes) it stays
+ * within the ATTRIBUTE_ALLOWANCE ingest keeps free in every message: a parked message always fits.
+ */
+const MAX_REASON_BYTES = 512;
+
+/** The text cut to at most `maxBytes` of UTF-8, between characters, with an ellipsis when cut. */
+function cutToBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 3; // the ellipsis
+  let end = 0;
+  for (const character of text) {
+    bytes += Buffer.byteLength(character);
+    if (bytes > maxBytes) break;
+    end += character.length;
+  }
+  return `${text.slice(0, end)}…`;
+}
+
+/** A message no retry will deliver, and why. */
+interface Permanent {
+  record: SQSRecord;
+  reason: string;
 }
 
 function receiveCountOf(record: SQSRecord): number {
@@ -86,8 +137,23 @@ export function createWorkerHandler(options: WorkerOptions): WorkerHandler {
       }
     }
 
+    // Events no retry can deliver: parked in the DLQ now instead of failing maxReceiveCount times.
+    const permanent: Permanent[] = [];
+    for (const record of event.Records) {
+      const reason = malformed.get(record.messageId);
+      if (reason !== undefined) {
+        permanent.push({ record, reason: `message is not an envelope: ${reason}` });
+        continue;
+      }
+      const outcome = outcomes.get((envelopes.get(record.messageId) as Envelope).id);
+      if (outcome && !outcome.ok && !outcome.error.retryable)
+        permanent.push({ record, reason: outcome.error.message });
+    }
+    const parked = await parkInDlq(options, permanent, now());
+
     const failedRecords: SQSRecord[] = [];
     const recordHandler = async (record: SQSRecord): Promise<void> => {
+      if (parked.has(record.messageId)) return;
       const reason = malformed.get(record.messageId);
       if (reason !== undefined) {
         logger.error('message is not an envelope', {
@@ -120,10 +186,129 @@ export function createWorkerHandler(options: WorkerOptions): WorkerHandler {
       throwOnFullBatchFailure: false,
     });
 
-    recordMetrics(metrics, envelopes, outcomes, malformed.size, now());
+    recordMetrics(metrics, envelopes, outcomes, malformed.size, parked.size, now());
     await pushBackRetries(options, failedRecords, backoff);
     return response;
   };
+}
+
+/** A record's attributes as SendMessage takes them (the Lambda event spells them differently). */
+function keptAttributes(record: SQSRecord): Record<string, MessageAttributeValue> {
+  const kept: Record<string, MessageAttributeValue> = {};
+  const ours = new Set<string>(Object.values(DEAD_LETTER_ATTRIBUTES));
+  for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
+    if (ours.has(name) || Object.keys(kept).length >= MAX_KEPT_ATTRIBUTES) continue;
+    const dataType = value.dataType ?? 'String';
+    if (value.stringValue !== undefined) kept[name] = { DataType: dataType, StringValue: value.stringValue };
+    else if (value.binaryValue !== undefined)
+      kept[name] = { DataType: dataType, BinaryValue: Buffer.from(value.binaryValue, 'base64') };
+  }
+  return kept;
+}
+
+function deadLetterAttributes(
+  sink: SinkName,
+  record: SQSRecord,
+  reason: string,
+  at: number,
+): Record<string, MessageAttributeValue> {
+  const text = cutToBytes(reason, MAX_REASON_BYTES);
+  return {
+    ...keptAttributes(record),
+    [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: text || 'unknown' },
+    [DEAD_LETTER_ATTRIBUTES.sink]: { DataType: 'String', StringValue: sink },
+    [DEAD_LETTER_ATTRIBUTES.at]: { DataType: 'String', StringValue: new Date(at).toISOString() },
+    [DEAD_LETTER_ATTRIBUTES.attempt]: { DataType: 'Number', StringValue: String(receiveCountOf(record)) },
+  };
+}
+
+/**
+ * Sends each permanent failure to the DLQ, unchanged and with the reason as attributes, then deletes
+ * it from its queue. Returns the message ids that are safely in the DLQ: the batch treats those as
+ * done. One that could not be sent stays a failure and is retried like any other (and reaches the
+ * DLQ through the redrive policy at the latest), so nothing is lost either way.
+ */
+async function parkInDlq(options: WorkerOptions, permanent: Permanent[], at: number): Promise<Set<string>> {
+  const parked = new Set<string>();
+  if (!options.dlqUrl || !options.sqs || permanent.length === 0) return parked;
+  const sqs = options.sqs;
+  const sized = permanent.map((item) => ({ ...item, bytes: Buffer.byteLength(item.record.body) }));
+  for (const chunk of chunkForBatches(sized)) {
+    try {
+      const result = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: options.dlqUrl,
+          Entries: chunk.map((item, index) => ({
+            Id: String(index),
+            MessageBody: item.record.body,
+            MessageAttributes: deadLetterAttributes(options.sinkName, item.record, item.reason, at),
+          })),
+        }),
+      );
+      for (const entry of result.Successful ?? []) {
+        const item = chunk[Number(entry.Id)];
+        if (item) parked.add(item.record.messageId);
+      }
+      for (const entry of result.Failed ?? []) {
+        logger.warn('could not park a message in the DLQ; it will be retried', {
+          sink: options.sinkName,
+          messageId: chunk[Number(entry.Id)]?.record.messageId,
+          reason: `${entry.Code ?? 'error'}: ${entry.Message ?? ''}`,
+        });
+      }
+    } catch (error) {
+      logger.warn('could not park messages in the DLQ; they will be retried', {
+        sink: options.sinkName,
+        error,
+      });
+    }
+  }
+  for (const item of permanent) {
+    if (!parked.has(item.record.messageId)) continue;
+    const envelope = item.record.body;
+    logger.error('event parked in the DLQ: the sink refuses it for good', {
+      sink: options.sinkName,
+      messageId: item.record.messageId,
+      eventId: item.record.messageAttributes?.eventId?.stringValue,
+      topic: item.record.messageAttributes?.topic?.stringValue,
+      bytes: Buffer.byteLength(envelope),
+      attempt: receiveCountOf(item.record),
+      reason: item.reason,
+    });
+  }
+  await deleteParked(
+    options,
+    permanent.filter((item) => parked.has(item.record.messageId)),
+  );
+  return parked;
+}
+
+/**
+ * Deletes parked messages from their queue at once, rather than leaving it to the event-source
+ * mapping after the whole batch: a later crash of this invocation cannot then park them twice.
+ * A delete that fails is harmless: they are reported as done, so the mapping deletes them too.
+ */
+async function deleteParked(options: WorkerOptions, parked: Permanent[]): Promise<void> {
+  if (!options.queueUrl || !options.sqs || parked.length === 0) return;
+  for (let start = 0; start < parked.length; start += 10) {
+    const chunk = parked.slice(start, start + 10);
+    try {
+      await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: chunk.map((item, index) => ({
+            Id: String(index),
+            ReceiptHandle: item.record.receiptHandle,
+          })),
+        }),
+      );
+    } catch (error) {
+      logger.warn('could not delete parked messages; the event-source mapping will', {
+        sink: options.sinkName,
+        error,
+      });
+    }
+  }
 }
 
 function recordMetrics(
@@ -131,6 +316,7 @@ function recordMetrics(
   envelopes: Map<string, Envelope>,
   outcomes: Map<string, DeliveryOutcome>,
   malformed: number,
+  parked: number,
   now: number,
 ): void {
   const perTopic = new Map<string, { delivered: number; failed: number }>();
@@ -160,6 +346,7 @@ function recordMetrics(
     }
   }
   if (malformed > 0) metrics.addMetric('Malformed', MetricUnit.Count, malformed);
+  if (parked > 0) metrics.addMetric('DeadLettered', MetricUnit.Count, parked);
   // The per-sink total, without the topic dimension: what the deployed FailedEvents alarm watches.
   const failed = [...perTopic.values()].reduce((sum, counts) => sum + counts.failed, 0) + malformed;
   if (failed > 0) metrics.addMetric('FailedEvents', MetricUnit.Count, failed);

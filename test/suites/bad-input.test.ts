@@ -18,6 +18,7 @@ import {
   createRng,
   generateRequests,
   inProcessGateway,
+  IN_PROCESS_SINKS,
   seedFromEnv,
   sweepSize,
   targetsFor,
@@ -287,7 +288,8 @@ describe(`bad input (seed ${SEED}; set EVENTGATE_FUZZ_SEED to replay another)`, 
     rng: createRng(SEED),
     transport,
     tokens,
-    targets: targetsFor(config),
+    // In process the gateway delivers to Kafka and Postgres; the local runtime here, to Postgres only.
+    targets: targetsFor(config, transport === 'http' ? ['postgres'] : IN_PROCESS_SINKS),
     maxBodyBytes: config.max_body_bytes ?? DEFAULTS.max_body_bytes,
     maxBatchEvents: config.max_batch_events ?? DEFAULTS.max_batch_events,
   });
@@ -330,6 +332,73 @@ describe(`bad input (seed ${SEED}; set EVENTGATE_FUZZ_SEED to replay another)`, 
         }
       }
       expect(report(tally.failuresOf('in-process'))).toBe('');
+    });
+
+    it('parses every header in linear time: 100,000-character headers built to make backtracking slow', async () => {
+      const token = tokens.TestUser as string;
+      const n = 100_000;
+      const headerCases: Array<[string, Record<string, string>, number]> = [
+        ['Authorization: Bearer, spaces, newline, x', { authorization: `Bearer${' '.repeat(n)}\nx` }, 401],
+        ['Authorization: Bearer, tabs, newline, x', { authorization: `Bearer${'\t'.repeat(n)}\nx` }, 401],
+        ['bearer: Bearer, spaces, newline, x', { bearer: `Bearer${' '.repeat(n)}\nx` }, 401],
+        ['bearer: spaces, newline, x', { bearer: `${' '.repeat(n)}\nx` }, 401],
+        [
+          'Content-Type: application/ and pluses',
+          { authorization: `Bearer ${token}`, 'content-type': `application/${'+'.repeat(n)}` },
+          415,
+        ],
+        [
+          'Content-Type: a long +json subtype',
+          { authorization: `Bearer ${token}`, 'content-type': `application/${'a.'.repeat(n / 2)}+jso` },
+          415,
+        ],
+        [
+          'Idempotency-Key: printable, then a space',
+          { authorization: `Bearer ${token}`, 'idempotency-key': `${'k'.repeat(n)} ` },
+          400,
+        ],
+        [
+          'X-Correlation-ID: long',
+          { authorization: `Bearer ${token}`, 'x-correlation-id': `${'c'.repeat(n)} ` },
+          202,
+        ],
+      ];
+      const slow: string[] = [];
+      for (const [label, headers, status] of headerCases) {
+        const event = toV2Event(
+          {
+            label,
+            method: 'POST',
+            path: '/topics/public.cps.za.test',
+            query: '',
+            headers: Object.entries({ 'content-type': 'application/json', ...headers }),
+            body: Buffer.from(
+              JSON.stringify({
+                event_id: 'linear',
+                tenant_id: 't',
+                source_app: 'a',
+                environment: 'dev',
+                timestamp: 1,
+              }),
+            ),
+          },
+          'linear-time',
+        );
+        const started = process.hrtime.bigint();
+        const response = await gateway.app(event);
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        tally.record(
+          'linear-headers',
+          label,
+          label,
+          response.statusCode === status ? [] : [`status ${response.statusCode}, documented ${status}`],
+          `${response.statusCode} in ${ms.toFixed(1)} ms`,
+        );
+        // A backtracking pattern takes seconds on these; linear parsing, well under a millisecond.
+        if (ms > 250) slow.push(`${label}: ${ms.toFixed(0)} ms`);
+      }
+      expect(slow).toEqual([]);
+      expect(report(tally.failuresOf('linear-headers'))).toBe('');
     });
 
     it('leaves Object.prototype untouched after __proto__ and constructor keys', () => {

@@ -196,7 +196,15 @@ describe('forged tokens', () => {
         event: validRunsEvent(),
       }),
     ).toEqual([202, 202]);
-    expect(gateway.deliveryCount()).toBe(before + 6);
+    // Lifetimes up to the maximum (24 h by default) and an iat a little ahead of our clock.
+    expect(
+      await accepted(gateway, { token: honest(claims({ iat: now(), exp: now() + 24 * 3600 })) }),
+    ).toEqual([202, 202]);
+    expect(await accepted(gateway, { token: honest(claims({ iat: now() + 30 })) })).toEqual([202, 202]);
+    expect(await accepted(gateway, { token: honest({ sub: 'TestUser', exp: now() + 3600 }) })).toEqual([
+      202, 202,
+    ]);
+    expect(gateway.deliveryCount()).toBe(before + 12);
   });
 
   it('rejects every forged, broken or misplaced token exactly as documented, delivering nothing', async () => {
@@ -302,6 +310,54 @@ describe('forged tokens', () => {
         expected: rejected,
       },
       { name: 'exp that is not a number', token: honest(claims({ exp: 'tomorrow' })), expected: rejected },
+      {
+        name: 'exp as a numeric string',
+        token: honest(claims({ exp: String(now() + 3600) })),
+        expected: rejected,
+      },
+
+      // Every token expires, at most token_max_lifetime_seconds (24 h by default) after it was issued,
+      // and none was issued in the future.
+      { name: 'no exp claim', token: honest({ sub: 'TestUser', iat: now() }), expected: rejected },
+      { name: 'no exp and no iat', token: honest({ sub: 'TestUser' }), expected: rejected },
+      { name: 'exp null', token: honest(claims({ exp: null })), expected: rejected },
+      { name: 'exp a year away', token: honest(claims({ exp: now() + 365 * 86400 })), expected: rejected },
+      {
+        name: 'lifetime of a day and a second',
+        token: honest(claims({ iat: now(), exp: now() + 86_401 })),
+        expected: rejected,
+      },
+      {
+        name: 'no iat, exp two days away',
+        token: honest({ sub: 'TestUser', exp: now() + 2 * 86_400 }),
+        expected: rejected,
+      },
+      {
+        name: 'issued thirty days ago, a minute left',
+        token: honest(claims({ iat: now() - 30 * 86_400, exp: now() + 60 })),
+        expected: rejected,
+      },
+      {
+        name: 'iat an hour in the future',
+        token: honest(claims({ iat: now() + 3600, exp: now() + 7200 })),
+        expected: rejected,
+      },
+      {
+        name: 'iat two minutes in the future',
+        token: honest(claims({ iat: now() + 120 })),
+        expected: rejected,
+      },
+      {
+        name: 'iat ten years in the future, short lifetime',
+        token: honest(claims({ iat: now() + 315_360_000, exp: now() + 315_360_060 })),
+        expected: rejected,
+      },
+      { name: 'iat that is not a number', token: honest(claims({ iat: 'yesterday' })), expected: rejected },
+      {
+        name: 'exp at the largest safe integer',
+        token: honest(claims({ exp: Number.MAX_SAFE_INTEGER })),
+        expected: rejected,
+      },
 
       // Keys: a kid the gateway does not hold, keys it does not know.
       {
@@ -602,6 +658,48 @@ describe('forged tokens', () => {
       ];
       const problems: string[] = [];
       for (const spec of cases) problems.push(...(await problemsOf(strict, spec)));
+      expect(problems).toEqual([]);
+    });
+  });
+
+  describe('with token_max_lifetime_seconds configured', () => {
+    let shortConf: TestConf;
+    let short: InProcessGateway;
+    let shortKey: KeyObject;
+    let shortKid: string;
+
+    const signed = (overrides: Record<string, unknown>): string =>
+      jws(
+        { alg: 'RS256', kid: shortKid },
+        { sub: 'TestUser', iat: now(), exp: now() + 600, ...overrides },
+        (input) => rs256(shortKey, input),
+      );
+
+    beforeAll(async () => {
+      shortConf = await createTestConf();
+      shortConf.setConfig({ token_max_lifetime_seconds: 600 });
+      shortKey = shortConf.signer.privateKey as KeyObject;
+      shortKid = shortConf.signer.kid;
+      short = inProcessGateway(shortConf.dir);
+    });
+    afterAll(() => shortConf?.cleanup());
+
+    it('accepts tokens living up to the configured maximum', async () => {
+      expect(await accepted(short, { token: signed({}) })).toEqual([202, 202]);
+    });
+
+    it('rejects tokens living longer, delivering nothing', async () => {
+      const cases: ForgedCase[] = [
+        { name: 'an hour-long token', token: signed({ exp: now() + 3600 }), expected: rejected },
+        { name: 'ten minutes and a second', token: signed({ exp: now() + 601 }), expected: rejected },
+        {
+          name: 'no iat, exp in an hour',
+          token: signed({ iat: undefined, exp: now() + 3600 }),
+          expected: rejected,
+        },
+      ];
+      const problems: string[] = [];
+      for (const spec of cases) problems.push(...(await problemsOf(short, spec)));
       expect(problems).toEqual([]);
     });
   });

@@ -4,12 +4,27 @@
  * random mixes of them. Each request says, where the documented contract allows only certain
  * answers, which statuses are acceptable.
  */
-import { MAX_QUEUED_EVENT_BYTES } from '../../shared/queue/publisher';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  SendMessageBatchCommand,
+  SQSClient,
+  type SendMessageBatchCommandOutput,
+  type SendMessageBatchRequestEntry,
+} from '@aws-sdk/client-sqs';
+import type { Delivery } from '../../shared/delivery/types';
+import { MAX_AUTHORIZATION_HEADER_LENGTH } from '../../shared/auth/token';
+import { createEnvelope } from '../../shared/envelope';
 import { GatewayStateLoader } from '../../shared/gateway/state';
 import { createIngestApp, type IngestApp } from '../../shared/ingest/app';
 import { SyncDelivery } from '../../shared/delivery/sync';
-import { QueuePublisher } from '../../shared/queue/publisher';
+import { scalarText } from '../../shared/json/exact';
+import {
+  MAX_QUEUE_MESSAGE_BYTES,
+  queueMessageBytes,
+  QueuePublisher,
+  SQS_MAX_BATCH_ENTRIES,
+  SQS_MAX_PAYLOAD_BYTES,
+} from '../../shared/queue/publisher';
+import { kafkaEventBytes, KAFKA_MAX_MESSAGE_BYTES } from '../../shared/sinks/limits';
 import type { Sink, SinkName } from '../../shared/sinks/types';
 import { RecordingDelivery, validRunsEvent, validTestEvent } from '../helpers/gateway';
 
@@ -94,6 +109,10 @@ export interface Target {
   maxEventBytes: number | null;
   /** Async topics also cap an event at what fits in one queue message. */
   async: boolean;
+  /** The topic's key field, copied into the envelope (and so into the queue message). */
+  keyField: string | null;
+  /** The sinks the topic delivers to: each sink's own limits apply too. */
+  sinks: readonly SinkName[];
   /** A field the schema accepts any JSON object in, for padding and nesting. */
   freeField: string | null;
   /** A string field free of access rules, for odd string content. */
@@ -115,21 +134,33 @@ const validDlchangeEvent = (): Record<string, unknown> => ({
   format: 'parquet',
 });
 
+/** The sinks the in-process gateway delivers to (its EVENTGATE_SINKS). */
+export const IN_PROCESS_SINKS: readonly SinkName[] = ['kafka', 'postgres'];
+
 /**
- * Topics and subjects of the shipped conf/ (access.json, topics/); `max_event_bytes` is read from the
- * config.json in use, so the expectations follow it.
+ * Topics and subjects of the shipped conf/ (access.json, topics/); `max_event_bytes`, mode, key and
+ * sinks are read from the config.json in use, so the expectations follow it. `sinks` is the
+ * gateway's default for topics that name none.
  */
-export function targetsFor(config: {
-  topics?: Record<string, { max_event_bytes?: number; mode?: string }>;
-}): Target[] {
+export function targetsFor(
+  config: {
+    topics?: Record<string, { max_event_bytes?: number; mode?: string; key?: string; sinks?: SinkName[] }>;
+  },
+  sinks: readonly SinkName[] = IN_PROCESS_SINKS,
+): Target[] {
   const limit = (topic: string): number | null => config.topics?.[topic]?.max_event_bytes ?? null;
   const async = (topic: string): boolean => config.topics?.[topic]?.mode !== 'sync';
+  const keyField = (topic: string, legacy: string | null = null): string | null =>
+    config.topics?.[topic]?.key ?? legacy;
+  const sinksOf = (topic: string): readonly SinkName[] => config.topics?.[topic]?.sinks ?? sinks;
   return [
     {
       topic: 'public.cps.za.test',
       subject: 'TestUser',
       maxEventBytes: limit('public.cps.za.test'),
       async: async('public.cps.za.test'),
+      keyField: keyField('public.cps.za.test'),
+      sinks: sinksOf('public.cps.za.test'),
       freeField: 'additional_info',
       textField: 'source_app',
       numberField: 'timestamp',
@@ -141,6 +172,8 @@ export function targetsFor(config: {
       subject: 'RestrictedTestUser',
       maxEventBytes: limit('public.cps.za.runs'),
       async: async('public.cps.za.runs'),
+      keyField: keyField('public.cps.za.runs'),
+      sinks: sinksOf('public.cps.za.runs'),
       freeField: null,
       textField: 'job_ref',
       numberField: 'timestamp_start',
@@ -151,6 +184,8 @@ export function targetsFor(config: {
       subject: 'FooUser',
       maxEventBytes: limit('public.cps.za.dlchange'),
       async: async('public.cps.za.dlchange'),
+      keyField: keyField('public.cps.za.dlchange'),
+      sinks: sinksOf('public.cps.za.dlchange'),
       freeField: 'additional_info',
       textField: 'source_app',
       numberField: 'timestamp_event',
@@ -218,10 +253,56 @@ function eventBytes(event: unknown): number {
   return Buffer.byteLength(JSON.stringify(event));
 }
 
-/** What the gateway should answer for a body that reaches the per-event checks with a good token. */
-function expectedForEvent(target: Target, event: unknown): readonly number[] {
-  if (target.maxEventBytes !== null && eventBytes(event) > target.maxEventBytes) return [413];
+/**
+ * Within this many bytes of a queue or Kafka limit either answer is right: the envelope's own fields
+ * (correlation id, subject) vary a little from request to request.
+ */
+const SIZE_MARGIN = 512;
+
+type Verdict = 'under' | 'over' | 'either';
+
+function verdict(bytes: number, limit: number, margin: number): Verdict {
+  if (bytes > limit + margin) return 'over';
+  if (bytes <= limit - margin) return 'under';
+  return 'either';
+}
+
+/**
+ * What the gateway should answer for a body that reaches the per-event checks with a good token:
+ * 413 when the event is over the topic's `max_event_bytes`, or (measured as the gateway measures it)
+ * over one SQS message for an async topic, or over a Kafka record for a topic with a kafka sink.
+ */
+function expectedForEvent(target: Target, event: Record<string, unknown>): readonly number[] {
+  const json = JSON.stringify(event);
+  const verdicts: Verdict[] = [];
+  if (target.maxEventBytes !== null) verdicts.push(verdict(Buffer.byteLength(json), target.maxEventBytes, 0));
+  const envelope = createEnvelope({
+    topic: target.topic,
+    payload: event,
+    subject: target.subject,
+    correlationId: 'c'.repeat(36),
+    key: target.keyField === null ? null : scalarText(event[target.keyField]),
+  });
+  if (target.async) verdicts.push(verdict(queueMessageBytes(envelope), MAX_QUEUE_MESSAGE_BYTES, SIZE_MARGIN));
+  if (target.sinks.includes('kafka'))
+    verdicts.push(verdict(kafkaEventBytes(envelope, json), KAFKA_MAX_MESSAGE_BYTES, SIZE_MARGIN));
+  if (verdicts.includes('over')) return [413];
+  if (verdicts.includes('either')) return [202, 413];
   return ACCEPTED;
+}
+
+/** The answer for a batch of events each expected as `expectedForEvent` says. */
+function expectedForBatch(target: Target, events: Array<Record<string, unknown>>): readonly number[] {
+  const each = events.map((event) => expectedForEvent(target, event));
+  if (each.some((statuses) => statuses.length > 1)) return [202, 207, 413];
+  const statuses = new Set(each.map((statuses) => statuses[0]));
+  if (statuses.size > 1) return [207];
+  return statuses.has(413) ? [413] : ACCEPTED;
+}
+
+/** Postgres can store neither U+0000 nor an unpaired surrogate; a topic with a postgres sink refuses both. */
+function expectedUnstorable(target: Target, event: Record<string, unknown>): readonly number[] {
+  return target.sinks.includes('postgres') ? [400] : expectedForEvent(target, event);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,13 +433,30 @@ function bodyCases(target: Target, options: GeneratorOptions): Array<() => BodyC
     expected: [400],
   }));
   add(() => ({ label: 'body/only-nul-bytes', body: Buffer.alloc(1 + rng.int(64)), expected: [400] }));
+  // Postgres can never store U+0000 or an unpaired surrogate (in a value or a key): a topic with a
+  // postgres sink refuses them with a 400 naming the field instead of accepting a certain dead letter.
   add(() => {
-    const value = { ...event(), [target.textField]: 'a\u0000b', ['nul\u0000key']: 'x' };
-    // Accepting it is fine; refusing it as a client error is fine too. Failing on it is not.
+    const value = { ...event(), [target.textField]: 'a\u0000b' };
     return {
       label: 'body/escaped-nul-in-string',
       body: jsonBytes(value),
-      expected: [...expectedForEvent(target, value), 400],
+      expected: expectedUnstorable(target, value),
+    };
+  });
+  add(() => {
+    const value = { ...event(), ['nul\u0000key']: 'x' };
+    return {
+      label: 'body/escaped-nul-in-key',
+      body: jsonBytes(value),
+      expected: expectedUnstorable(target, value),
+    };
+  });
+  add(() => {
+    const value = { ...event(), nested: { list: ['ok', { deep: rng.pick(['\u0000', 'x\u0000']) }] } };
+    return {
+      label: 'body/escaped-nul-nested',
+      body: jsonBytes(value),
+      expected: expectedUnstorable(target, value),
     };
   });
   add(() => {
@@ -366,11 +464,29 @@ function bodyCases(target: Target, options: GeneratorOptions): Array<() => BodyC
     return {
       label: 'body/lone-surrogate-escape',
       body: jsonBytes(value),
-      expected: [...expectedForEvent(target, value), 400],
+      expected: expectedUnstorable(target, value),
     };
   });
   add(() => {
-    // Unicode noncharacters: valid JSON and valid UTF-8, yet not every downstream system takes them.
+    const value = { ...event(), [rng.pick(['\ud800', 'k\udfff'])]: 'x' };
+    return {
+      label: 'body/lone-surrogate-in-key',
+      body: jsonBytes(value),
+      expected: expectedUnstorable(target, value),
+    };
+  });
+  add(() => {
+    // A pair written as two escapes is one character outside the BMP: storable everywhere.
+    const value = { ...event(), [target.textField]: '\u{1F600} \u00e9' };
+    const body = JSON.stringify(value).replace('\u{1F600}', '\\ud83d\\ude00');
+    return {
+      label: 'body/escaped-surrogate-pair',
+      body: utf8(body),
+      expected: expectedForEvent(target, value),
+    };
+  });
+  add(() => {
+    // Unicode noncharacters: valid JSON and valid UTF-8, and every sink stores them.
     const value = {
       ...event(),
       [target.textField]: rng.pick(['\uffff', '\ufffe', 'a\ufdd0b', '\u{10ffff}']),
@@ -378,7 +494,7 @@ function bodyCases(target: Target, options: GeneratorOptions): Array<() => BodyC
     return {
       label: 'body/noncharacter-in-string',
       body: jsonBytes(value),
-      expected: [...expectedForEvent(target, value), 400],
+      expected: expectedForEvent(target, value),
     };
   });
 
@@ -402,6 +518,23 @@ function bodyCases(target: Target, options: GeneratorOptions): Array<() => BodyC
       label: 'body/huge-number',
       body: utf8(withRawMember(base, numberField, raw)),
       expected: [202, 400, 413],
+    };
+  });
+  // Integers beyond 2^53 are numbers to the schema and are delivered digit for digit.
+  add(() => {
+    const raw = rng.pick([
+      '9007199254740993',
+      '12345678901234567890',
+      '-9223372036854775809',
+      '18446744073709551615',
+      '100000000000000000000000000000',
+    ]);
+    const base = event();
+    delete base[numberField];
+    return {
+      label: 'body/big-integer',
+      body: utf8(withRawMember(base, numberField, raw)),
+      expected: ACCEPTED,
     };
   });
   add(() => {
@@ -578,6 +711,73 @@ function bodyCases(target: Target, options: GeneratorOptions): Array<() => BodyC
   return cases;
 }
 
+/**
+ * Events near or over one SQS message once wrapped and escaped, alone and in batches. Large, so they
+ * are their own family: each is in the sweep, and they are rarely drawn after it.
+ */
+function messageSizeCases(target: Target, options: GeneratorOptions): Array<() => BodyCase> {
+  const { rng } = options;
+  const event = target.event;
+  const cases: Array<() => BodyCase> = [];
+  const add = (make: () => BodyCase): void => {
+    cases.push(make);
+  };
+
+  // The queue message is bigger than the event: the key field travels twice, and a character outside
+  // the BMP (4 bytes) is escaped as 12. An event over what one SQS message holds is a 413, never a 500.
+  add(() => {
+    // 88,000 emoji: a 352 KB body, over 1 MB once escaped for SQS.
+    const value = { ...event(), [target.textField]: '\u{1F600}'.repeat(rng.pick([88_000, 87_000, 60_000])) };
+    return {
+      label: 'body/astral-over-queue-message',
+      body: jsonBytes(value),
+      expected: expectedForEvent(target, value),
+    };
+  });
+  if (target.keyField !== null) {
+    const keyField = target.keyField;
+    add(() => {
+      // A 600 KB key in a 680 KB event: twice that in the envelope.
+      const value = { ...event(), [keyField]: 'k'.repeat(rng.pick([600_000, 520_000, 400_000])) };
+      if (target.freeField) value[target.freeField] = { pad: 'p'.repeat(80_000) };
+      return {
+        label: 'body/key-field-over-queue-message',
+        body: jsonBytes(value),
+        expected: expectedForEvent(target, value),
+      };
+    });
+  }
+  // In process only: over HTTP the two accepted events also load the runtime's worker and database.
+  if (options.transport === 'event') {
+    add(() => {
+      // Two large events in one batch: each fits in a message; together they need two SendMessageBatch calls.
+      const size = rng.pick([300_000, 450_000]);
+      const events = [0, 1].map(() => {
+        const value = event();
+        value[target.textField] = 't'.repeat(size);
+        return value;
+      });
+      return {
+        label: 'body/batch-of-large-events',
+        body: jsonBytes(events),
+        expected: expectedForBatch(target, events),
+      };
+    });
+  }
+  add(() => {
+    // One event of the batch over a message once escaped: only that one is refused.
+    const small = event();
+    const large = { ...event(), [target.textField]: '\u{1F600}'.repeat(88_000) };
+    return {
+      label: 'body/batch-with-one-event-over-queue-message',
+      body: jsonBytes([small, large]),
+      expected: expectedForBatch(target, [small, large]),
+    };
+  });
+
+  return cases;
+}
+
 function randomBytes(rng: Rng, length: number): Buffer {
   const bytes = Buffer.alloc(length);
   for (let i = 0; i < length; i++) bytes[i] = rng.int(256);
@@ -627,15 +827,15 @@ function sizeCases(options: GeneratorOptions): Array<() => GeneratedRequest> {
   }
   for (const under of [0, 1, 1_000]) {
     const size = maxBodyBytes - under;
-    const fits = !target.async || size <= MAX_QUEUED_EVENT_BYTES;
-    cases.push(() =>
-      postTo(target, options, {
+    cases.push(() => {
+      const body = paddedTo(size);
+      return postTo(target, options, {
         label: `size/body-under-max-by-${under}`,
-        body: paddedTo(size),
+        body,
         auth: 'valid',
-        expected: fits ? ACCEPTED : [413],
-      }),
-    );
+        expected: expectedForEvent(target, JSON.parse(body.toString('utf8')) as Record<string, unknown>),
+      });
+    });
   }
   for (const [label, count, expected] of [
     ['batch-at-max', maxBatchEvents, ACCEPTED],
@@ -851,7 +1051,10 @@ function contentTypeTable(options: GeneratorOptions): Array<[string | null, read
     ['application/json\u0000', [415]],
     ['application/json\u00e9', [415]],
     [`application/${'+'.repeat(absurdLength(options, 100_000))}`, [415]],
-    [`application/${'a'.repeat(absurdLength(options, 100_000))}+json`, ACCEPTED],
+    // Over the 1 KiB a media type with parameters can need: refused before it is parsed.
+    [`application/${'a'.repeat(absurdLength(options, 100_000))}+json`, [415]],
+    [`application/${'a'.repeat(900)}+json`, ACCEPTED],
+    [`application/json;${' '.repeat(absurdLength(options, 100_000))}x`, [415]],
     ['x'.repeat(absurdLength(options, 100_000)), [415]],
   ];
 }
@@ -881,6 +1084,17 @@ function authorizationTable(token: string, options: GeneratorOptions): Array<[st
     [`Bearer ${token}\u0000`, [401]],
     [`Bearer ${token}\u00e9`, [401]],
     [`Bearer ${'a'.repeat(absurdLength(options, 100_000))}.b.c`, [401]],
+    // Built to make a backtracking pattern take seconds: each must be answered at once.
+    [`Bearer${' '.repeat(absurdLength(options, 100_000))}\nx`, [401]],
+    [`Bearer${'\t'.repeat(absurdLength(options, 100_000))}\nx`, [401]],
+    // Spaces around a good token: fine up to the header bound, refused unread beyond it.
+    ...[
+      `Bearer ${' '.repeat(absurdLength(options, 100_000))}${token}`,
+      `${' '.repeat(absurdLength(options, 100_000))}Bearer ${token}`,
+    ].map((value): [string, readonly number[]] => [
+      value,
+      value.length > MAX_AUTHORIZATION_HEADER_LENGTH ? [401] : ACCEPTED,
+    ]),
     ['Basic dXNlcjpwYXNz', [401]],
     ['Digest username="x", realm="y", nonce="z"', [401]],
     [`Token ${token}`, [401]],
@@ -950,6 +1164,21 @@ function headerCases(options: GeneratorOptions): Array<() => GeneratedRequest> {
       expected: [401],
     }),
   );
+  // The legacy header gets the same bounded, linear parsing.
+  for (const value of [
+    `Bearer${' '.repeat(absurdLength(options, 100_000))}\nx`,
+    `${'\t'.repeat(absurdLength(options, 100_000))}\nx`,
+    `bearer ${'a'.repeat(absurdLength(options, 100_000))}`,
+  ]) {
+    cases.push(() =>
+      baseline('header/pathological-bearer-header', {
+        extraHeaders: [['bearer', value]],
+        auth: 'missing',
+        beforeAuth: true,
+        expected: [401],
+      }),
+    );
+  }
   cases.push(() => {
     const target = rng.pick(options.targets);
     return postTo(target, options, {
@@ -1119,7 +1348,8 @@ const ROUTE_CASES: readonly RouteCase[] = [
   // OPTIONS without Origin is a plain OPTIONS (204 with Allow), not a preflight.
   { path: '/topics/public.cps.za.test', allowed: { GET: 200, POST: 202, OPTIONS: 204 } },
   { path: '/topics/no.such.topic', allowed: { GET: 404, POST: 404, OPTIONS: 204 } },
-  { path: '/terminate', allowed: { POST: 200 } },
+  // An operator action: the targets' subjects are not operators.
+  { path: '/terminate', allowed: { POST: 403 } },
   { path: '/nowhere', allowed: {} },
 ];
 
@@ -1312,8 +1542,20 @@ export function* generateRequests(options: GeneratorOptions, count: number): Gen
       });
     }),
   );
+  const messageSizeRequests: Array<() => GeneratedRequest> = options.targets.flatMap((target) =>
+    messageSizeCases(target, options).map((make) => () => {
+      const body = make();
+      return postTo(target, options, {
+        label: body.label,
+        body: body.body,
+        auth: 'valid',
+        expected: body.expected,
+      });
+    }),
+  );
   const families: Array<{ weight: number; cases: Array<() => GeneratedRequest> }> = [
     { weight: 40, cases: bodyRequests },
+    { weight: 1, cases: messageSizeRequests },
     { weight: 5, cases: sizeCases(options) },
     {
       weight: options.transport === 'event' ? 6 : 0,
@@ -1349,7 +1591,10 @@ export function* generateRequests(options: GeneratorOptions, count: number): Gen
 /** How many requests the sweep of hand-written cases holds for these options. */
 export function sweepSize(options: GeneratorOptions): number {
   return (
-    options.targets.reduce((sum, target) => sum + bodyCases(target, options).length, 0) +
+    options.targets.reduce(
+      (sum, target) => sum + bodyCases(target, options).length + messageSizeCases(target, options).length,
+      0,
+    ) +
     sizeCases(options).length +
     (options.transport === 'event' ? encodingCases(options).length : 0) +
     headerCases(options).length +
@@ -1526,11 +1771,56 @@ export interface InProcessGateway {
   app: IngestApp;
   /** Deliveries (sync writes and queue sends) asked for so far. */
   deliveryCount(): number;
+  /** Every event handed to a delivery, as its sinks receive it. */
+  delivered(): import('../../shared/envelope').Envelope[];
 }
 
 /**
- * The ingest app on a conf directory with recording deliveries and healthy stand-in sinks and
- * queues, so every route can answer as in production without a network.
+ * An SQS client that takes every SendMessageBatch within SQS's limits (10 entries, 1 MiB per message
+ * and per call, attributes counted) and refuses the rest as SQS does, answering at once; GetQueueAttributes
+ * (for /health) answers empty.
+ */
+export function limitKeepingSqs(): SQSClient {
+  const sqs = new SQSClient({ region: 'us-east-1' });
+  const entryBytes = (entry: SendMessageBatchRequestEntry): number => {
+    let bytes = Buffer.byteLength(entry.MessageBody ?? '');
+    for (const [name, value] of Object.entries(entry.MessageAttributes ?? {}))
+      bytes +=
+        Buffer.byteLength(name) +
+        Buffer.byteLength(value.DataType ?? '') +
+        Buffer.byteLength(value.StringValue ?? '');
+    return bytes;
+  };
+  sqs.send = (async (command: unknown) => {
+    if (!(command instanceof SendMessageBatchCommand)) return { Attributes: {} };
+    const entries = command.input.Entries ?? [];
+    if (entries.length > SQS_MAX_BATCH_ENTRIES)
+      throw Object.assign(new Error('too many entries'), { name: 'TooManyEntriesInBatchRequest' });
+    const total = entries.reduce((sum, entry) => sum + entryBytes(entry), 0);
+    if (total > SQS_MAX_PAYLOAD_BYTES)
+      throw Object.assign(new Error(`batch of ${total} bytes`), { name: 'BatchRequestTooLong' });
+    const output: Partial<SendMessageBatchCommandOutput> = { Successful: [], Failed: [] };
+    for (const entry of entries) {
+      if (entryBytes(entry) > SQS_MAX_PAYLOAD_BYTES) {
+        output.Failed?.push({
+          Id: entry.Id,
+          SenderFault: true,
+          Code: 'InvalidParameterValue',
+          Message: 'message too long',
+        });
+      } else {
+        output.Successful?.push({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: '' });
+      }
+    }
+    return output;
+  }) as unknown as SQSClient['send'];
+  return sqs;
+}
+
+/**
+ * The ingest app on a conf directory with healthy stand-in sinks, a recording sync delivery, and for
+ * async topics the real queue publisher over an SQS stand-in that keeps SQS's size limits, so every
+ * route can answer as in production without a network and an event too large for SQS shows.
  */
 export function inProcessGateway(confDir: string): InProcessGateway {
   const healthySink = async (name: SinkName): Promise<Sink> => ({
@@ -1539,19 +1829,26 @@ export function inProcessGateway(confDir: string): InProcessGateway {
     health: async () => ({ status: 'ok' }),
     close: async () => undefined,
   });
-  // /health probes each sink's queue; this stand-in answers the probe.
-  const sqs = new SQSClient({ region: 'us-east-1' });
-  sqs.send = (async () => ({ Attributes: {} })) as unknown as SQSClient['send'];
+  const sqs = limitKeepingSqs();
+  const queueUrls = { postgres: 'https://sqs.local/postgres', kafka: 'https://sqs.local/kafka' };
+  const publisher = new QueuePublisher({ client: sqs, queueUrls });
   const sync = new RecordingDelivery(new SyncDelivery({ sinks: healthySink, timeoutMs: 1000 }));
-  const queued = new RecordingDelivery(
-    new QueuePublisher({
-      client: sqs,
-      queueUrls: { postgres: 'https://sqs.local/postgres', kafka: 'https://sqs.local/kafka' },
-    }),
-  );
+  const queued = { calls: [] as Array<import('../../shared/envelope').Envelope[]> };
+  const async: Delivery = {
+    maxEventBytes: publisher.maxEventBytes,
+    health: (sinks, timeoutMs) => publisher.health(sinks, timeoutMs),
+    deliver: (sinks, events) => {
+      queued.calls.push([...events]);
+      return publisher.deliver(sinks, events);
+    },
+  };
   const app = createIngestApp({
-    state: new GatewayStateLoader({ confDir, env: { EVENTGATE_SINKS: 'postgres,kafka' } }),
-    deliveries: { sync, async: queued },
+    state: new GatewayStateLoader({ confDir, env: { EVENTGATE_SINKS: IN_PROCESS_SINKS.join(',') } }),
+    deliveries: { sync, async },
   });
-  return { app, deliveryCount: () => sync.calls.length + queued.calls.length };
+  return {
+    app,
+    deliveryCount: () => sync.calls.length + queued.calls.length,
+    delivered: () => [...sync.delivered, ...queued.calls.flat()],
+  };
 }

@@ -10,6 +10,7 @@ import type { EventBridgeConfigKeys } from './settings';
 import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
 import { sdkRequestTimeouts, sleep, withTimeout } from '../../timeout';
 import { fillEventBridgeTemplate } from '../cloudevents';
+import { EVENTBRIDGE_MAX_ENTRY_BYTES, EVENTBRIDGE_TIME_FIELD_BYTES } from '../limits';
 
 export interface EventBridgeSinkOptions {
   /** ARN (or name) of the event bus. */
@@ -32,7 +33,7 @@ export interface EventBridgeSinkOptions {
 
 /** PutEvents takes at most 10 entries and 256 KiB per call; a single entry has the same size cap. */
 export const MAX_ENTRIES_PER_CALL = 10;
-export const MAX_CALL_BYTES = 256 * 1024;
+export const MAX_CALL_BYTES = EVENTBRIDGE_MAX_ENTRY_BYTES;
 
 // Per-entry codes that describe EventBridge's state, not the entry: worth another round.
 const TRANSIENT_ENTRY_ERRORS = new Set(['ThrottlingException', 'InternalFailure', 'InternalException']);
@@ -41,7 +42,7 @@ const DEFAULT_MAX_ATTEMPTS = 3;
 const DEFAULT_BASE_BACKOFF_MS = 100;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_HEALTH_TIMEOUT_MS = 3_000;
-const TIME_FIELD_BYTES = 14;
+const TIME_FIELD_BYTES = EVENTBRIDGE_TIME_FIELD_BYTES;
 
 /** Size of an entry as EventBridge counts it against its limits. */
 export function entrySize(entry: PutEventsRequestEntry): number {

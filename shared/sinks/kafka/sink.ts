@@ -15,9 +15,9 @@ import type { Envelope } from '../../envelope';
 import { ConfigError } from '../../config/errors';
 import type { KafkaConfigKeys, KafkaSettings } from './settings';
 import { defaultAwsCredentials, mskIamToken, type AwsCredentialsProvider } from './msk-iam';
+import { kafkaHeaders, kafkaRecordBytes, KAFKA_MAX_MESSAGE_BYTES } from '../limits';
 import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
 import { withTimeout } from '../../timeout';
-import { cloudEventKafkaHeaders } from '../cloudevents';
 
 export type KafkaSasl =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
@@ -51,15 +51,17 @@ export interface KafkaSinkOptions {
   createClient?: (config: KafkaConfig) => Kafka;
 }
 
-export const EVENT_ID_HEADER = 'eventgate-event-id';
-export const TOPIC_HEADER = 'eventgate-topic';
-export const RECEIVED_AT_HEADER = 'eventgate-received-at';
-export const CORRELATION_ID_HEADER = 'eventgate-correlation-id';
-export const SCHEMA_VERSION_HEADER = 'eventgate-schema-version';
+export {
+  KAFKA_EVENT_ID_HEADER as EVENT_ID_HEADER,
+  KAFKA_TOPIC_HEADER as TOPIC_HEADER,
+  KAFKA_RECEIVED_AT_HEADER as RECEIVED_AT_HEADER,
+  KAFKA_CORRELATION_ID_HEADER as CORRELATION_ID_HEADER,
+  KAFKA_SCHEMA_VERSION_HEADER as SCHEMA_VERSION_HEADER,
+} from '../limits';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_HEALTH_TIMEOUT_MS = 3_000;
-const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
+const DEFAULT_MAX_MESSAGE_BYTES = KAFKA_MAX_MESSAGE_BYTES;
 const DEFAULT_RETRIES = 2;
 const SUPPORTED_COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
   none: CompressionTypes.None,
@@ -71,11 +73,11 @@ function errorMessage(error: unknown): string {
 }
 
 function messageBytes(message: Message): number {
-  let bytes = Buffer.byteLength(message.value ?? '') + Buffer.byteLength(message.key ?? '');
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(typeof value === 'string' ? value : String(value));
-  }
-  return bytes;
+  return kafkaRecordBytes(
+    message.value === null || message.value === undefined ? null : String(message.value),
+    message.key === null || message.key === undefined ? null : String(message.key),
+    message.headers ?? {},
+  );
 }
 
 /**
@@ -176,16 +178,7 @@ export class KafkaSink implements Sink {
       key: event.key,
       value: JSON.stringify(event.payload),
       timestamp: String(Date.parse(event.receivedAt)),
-      headers: {
-        [EVENT_ID_HEADER]: event.id,
-        [TOPIC_HEADER]: event.topic,
-        [RECEIVED_AT_HEADER]: event.receivedAt,
-        [CORRELATION_ID_HEADER]: event.correlationId,
-        ...cloudEventKafkaHeaders(event),
-        ...(event.schemaVersion === undefined
-          ? {}
-          : { [SCHEMA_VERSION_HEADER]: String(event.schemaVersion) }),
-      },
+      headers: kafkaHeaders(event),
     };
   }
 

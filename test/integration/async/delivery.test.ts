@@ -1,12 +1,17 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { createEnvelope } from '../../../shared/envelope';
-import { startLocalRuntime, type LocalRuntime } from '../../../shared/local/runtime';
 import { QueuePublisher } from '../../../shared/queue/publisher';
+import { DEAD_LETTER_ATTRIBUTES } from '../../../shared/queue/worker';
+import { startLocalRuntime, type LocalRuntime } from '../../../shared/local/runtime';
 import { createTestConf, type TestConf } from '../../helpers/gateway';
 import { createTestDatabase, type TestDatabase } from '../../peers/postgres';
 import {
   consumeKafka,
-  drainBodies,
   postJson,
   queueDepth,
   sqsFor,
@@ -102,11 +107,26 @@ describe('async delivery to Postgres: duplicates, poison events, idempotent retr
   let sqs: SQSClient;
   let auth: Record<string, string>;
 
+  const run = (id: string, extra: Record<string, unknown> = {}) => ({
+    event_id: id,
+    job_ref: id,
+    tenant_id: 't',
+    source_app: 'a',
+    source_app_version: '1',
+    environment: 'dev',
+    timestamp_start: 1,
+    timestamp_end: 2,
+    jobs: [],
+    ...extra,
+  });
+
   const rowCount = async (table: string): Promise<number> =>
     Number((await database.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
 
   beforeAll(async () => {
     [conf, database] = await Promise.all([createTestConf(), createTestDatabase()]);
+    // Operators come from the configuration already loaded: a config change cannot make its own.
+    conf.setConfig({ operators: ['ReleaseOperator'] });
     runtime = await startLocalRuntime({
       port: 0,
       confDir: conf.dir,
@@ -201,40 +221,99 @@ describe('async delivery to Postgres: duplicates, poison events, idempotent retr
     expect(rows).toHaveLength(1);
   });
 
-  it('parks a poison event in the DLQ after maxReceiveCount receives while its batch-mates are delivered', async () => {
+  it('refuses at ingest an event Postgres can never store, naming the field, and delivers its batch-mates', async () => {
     const queues = runtime.queues.postgres as { queueUrl: string; dlqUrl: string };
     const runsAuth = { authorization: `Bearer ${await conf.token('FooBarUser')}` };
-    const run = (id: string, extra: Record<string, unknown> = {}) => ({
-      event_id: id,
-      job_ref: id,
-      tenant_id: 't',
-      source_app: 'a',
-      source_app_version: '1',
-      environment: 'dev',
-      timestamp_start: 1,
-      timestamp_end: 2,
-      jobs: [],
-      ...extra,
-    });
-    // jsonb rejects the NUL character: the row can never be written, whatever the retries.
+    // jsonb rejects the NUL character: the row could never be written, whatever the retries.
     const batch = [run('good-1'), run('poison', { source_app: 'bad\u0000app' }), run('good-2')];
     const response = await postJson(`${runtime.url}/topics/public.cps.za.runs`, batch, runsAuth);
-    expect(response.status).toBe(202);
-    const ids = (response.body.results as Array<{ eventId: string }>).map((result) => result.eventId);
+    expect(response.status).toBe(207);
+    const results = response.body.results as Array<{
+      eventId?: string;
+      statusCode?: number;
+      errors?: unknown[];
+    }>;
+    expect(results[1]).toMatchObject({
+      statusCode: 400,
+      errors: [{ type: 'validation', instancePath: '/source_app', keyword: 'storable' }],
+    });
+    await waitFor(
+      () =>
+        database.query<{ event_id: string }>(
+          "SELECT event_id FROM public_cps_za_runs WHERE payload->>'job_ref' LIKE 'good-%'",
+        ),
+      (rows) => rows.length === 2,
+      30_000,
+      'the two good rows',
+    );
+    const delivered = await database.query<{ event_id: string }>(
+      "SELECT event_id FROM public_cps_za_runs WHERE payload->>'job_ref' LIKE 'good-%'",
+    );
+    expect(delivered.map((row) => row.event_id).sort()).toEqual(
+      [results[0]?.eventId, results[2]?.eventId].sort(),
+    );
+    expect(await queueDepth(sqs, queues.dlqUrl)).toBe(0);
+  });
 
+  it('parks a poison event that still reaches the queue in the DLQ on its first receive, with the reason', async () => {
+    const queues = runtime.queues.postgres as { queueUrl: string; dlqUrl: string };
+    const poison = createEnvelope({
+      topic: 'public.cps.za.runs',
+      payload: run('queued-poison', { source_app: 'bad\u0000app' }),
+      subject: 'FooBarUser',
+      correlationId: 'poison-test',
+      key: 'queued-poison',
+    });
+    const good = createEnvelope({
+      topic: 'public.cps.za.runs',
+      payload: run('queued-good'),
+      subject: 'FooBarUser',
+      correlationId: 'poison-test',
+      key: 'queued-good',
+    });
+    const started = Date.now();
+    await new QueuePublisher({ client: sqs, queueUrls: { postgres: queues.queueUrl } }).deliver(
+      ['postgres'],
+      [poison, good],
+    );
     await waitFor(
       () => queueDepth(sqs, queues.dlqUrl),
       (depth) => depth === 1,
-      60_000,
+      20_000,
       'the poison event in the DLQ',
     );
-    const delivered = await database.query<{ event_id: string }>(
-      'SELECT event_id FROM public_cps_za_runs ORDER BY event_id',
+    // One receive, not maxReceiveCount receives with their back-off between them.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await waitFor(
+      () => queueDepth(sqs, queues.queueUrl),
+      (depth) => depth === 0,
+      10_000,
+      'an empty queue',
     );
-    expect(delivered.map((row) => row.event_id).sort()).toEqual([ids[0], ids[2]].sort());
-    const parked = await drainBodies(sqs, queues.dlqUrl);
-    expect(parked.map((body) => (JSON.parse(body) as { id: string }).id)).toEqual([ids[1]]);
-    expect(await queueDepth(sqs, queues.queueUrl)).toBe(0);
+    const rows = await database.query('SELECT event_id FROM public_cps_za_runs WHERE event_id = $1', [
+      good.id,
+    ]);
+    expect(rows).toHaveLength(1);
+    const parked = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queues.dlqUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    expect(
+      parked.Messages?.map((message) => (JSON.parse(message.Body ?? '{}') as { id: string }).id),
+    ).toEqual([poison.id]);
+    const attributes = parked.Messages?.[0]?.MessageAttributes ?? {};
+    expect(attributes[DEAD_LETTER_ATTRIBUTES.sink]?.StringValue).toBe('postgres');
+    expect(attributes[DEAD_LETTER_ATTRIBUTES.attempt]?.StringValue).toBe('1');
+    expect(attributes[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toMatch(/rejected by postgres: .*22P05/);
+    await sqs.send(
+      new DeleteMessageCommand({
+        QueueUrl: queues.dlqUrl,
+        ReceiptHandle: parked.Messages?.[0]?.ReceiptHandle,
+      }),
+    );
   });
 
   it('ends a burst of 1,000 accepted events per topic with exactly 1,000 rows per topic table', async () => {
@@ -244,7 +323,11 @@ describe('async delivery to Postgres: duplicates, poison events, idempotent retr
     ];
     // The test topic is sync in the shipped config; this burst is about the queue path.
     conf.setConfig({ topics: { 'public.cps.za.test': { mode: 'async' } } });
-    await fetch(`${runtime.url}/terminate`, { method: 'POST' });
+    const reload = await fetch(`${runtime.url}/terminate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await conf.token('ReleaseOperator')}` },
+    });
+    expect(reload.status).toBe(200);
     let accepted = 0;
     for (const topic of topics) {
       const headers = { authorization: `Bearer ${await conf.token(topic.subject)}` };

@@ -1,6 +1,12 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { dlqName, queueName, queueUrlVariable, sinkQueueSettings } from '../../../shared/queue/topology';
+import {
+  dlqName,
+  dlqUrlVariable,
+  queueName,
+  queueUrlVariable,
+  sinkQueueSettings,
+} from '../../../shared/queue/topology';
 import { SINK_NAMES } from '../../../shared/sinks/catalog';
 import type { SinkName } from '../../../shared/sinks/types';
 import { createEnvelope } from '../../../shared/envelope';
@@ -390,37 +396,45 @@ describe('packaged template with every sink', () => {
     expect(variables.EVENTGATE_SINKS).toBe(SINK_NAMES.join(','));
   });
 
-  test.each(SINK_NAMES)('%s worker may touch its own queue and no other, and knows only its URL', (sink) => {
-    const [, worker] = lambdaByName(template(), workerName(STAGE, sink));
-    const statements = roleStatements(template(), logicalIdOfRole(worker));
-    const [ownQueue] = queueByName(template(), queueName(sink, STAGE));
-    const queues = queueLogicalIds(template());
+  test.each(SINK_NAMES)(
+    '%s worker may touch its own queue and DLQ and no other, and knows only their URLs',
+    (sink) => {
+      const [, worker] = lambdaByName(template(), workerName(STAGE, sink));
+      const statements = roleStatements(template(), logicalIdOfRole(worker));
+      const [ownQueue] = queueByName(template(), queueName(sink, STAGE));
+      const [ownDlq] = queueByName(template(), dlqName(sink, STAGE));
+      const queues = queueLogicalIds(template());
 
-    const sqsStatements = statements.filter((statement) =>
-      asArray(statement.Action).some((a) => a.startsWith('sqs:')),
-    );
-    expect(sqsStatements).toHaveLength(1);
-    expect(asArray(sqsStatements[0]?.Action).sort()).toEqual(
-      [
-        'sqs:ChangeMessageVisibility',
-        'sqs:DeleteMessage',
-        'sqs:GetQueueAttributes',
-        'sqs:ReceiveMessage',
-      ].sort(),
-    );
-    expect(asArray(sqsStatements[0]?.Resource)).toEqual([{ 'Fn::GetAtt': [ownQueue, 'Arn'] }]);
+      const sqsStatements = statements.filter((statement) =>
+        asArray(statement.Action).some((a) => a.startsWith('sqs:')),
+      );
+      expect(sqsStatements).toHaveLength(2);
+      expect(asArray(sqsStatements[0]?.Action).sort()).toEqual(
+        [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:ReceiveMessage',
+        ].sort(),
+      );
+      expect(asArray(sqsStatements[0]?.Resource)).toEqual([{ 'Fn::GetAtt': [ownQueue, 'Arn'] }]);
+      // An event the sink refuses for good is parked in the DLQ at once: sending there, nothing else.
+      expect(asArray(sqsStatements[1]?.Action)).toEqual(['sqs:SendMessage']);
+      expect(asArray(sqsStatements[1]?.Resource)).toEqual([{ 'Fn::GetAtt': [ownDlq, 'Arn'] }]);
 
-    const queuesTouched = [...referencedLogicalIds(statements)].filter((id) => queues.has(id));
-    expect(queuesTouched).toEqual([ownQueue]);
-    const variables = (props(worker).Environment as { Variables: Record<string, unknown> }).Variables;
-    const queueVariables = Object.keys(variables).filter((name) => name.startsWith('QUEUE_URL_'));
-    expect(queueVariables).toEqual([queueUrlVariable(sink)]);
-    expect(variables[queueUrlVariable(sink)]).toEqual({ Ref: ownQueue });
-    // No queue named in an ARN string either.
-    const otherSinks = SINK_NAMES.filter((other) => other !== sink);
-    const policyText = JSON.stringify(statements);
-    for (const other of otherSinks) expect(policyText).not.toContain(queueName(other, STAGE));
-  });
+      const queuesTouched = [...referencedLogicalIds(statements)].filter((id) => queues.has(id));
+      expect(queuesTouched.sort()).toEqual([ownQueue, ownDlq].sort());
+      const variables = (props(worker).Environment as { Variables: Record<string, unknown> }).Variables;
+      const queueVariables = Object.keys(variables).filter((name) => /^(QUEUE|DLQ)_URL_/.test(name));
+      expect(queueVariables.sort()).toEqual([queueUrlVariable(sink), dlqUrlVariable(sink)].sort());
+      expect(variables[queueUrlVariable(sink)]).toEqual({ Ref: ownQueue });
+      expect(variables[dlqUrlVariable(sink)]).toEqual({ Ref: ownDlq });
+      // No queue named in an ARN string either.
+      const otherSinks = SINK_NAMES.filter((other) => other !== sink);
+      const policyText = JSON.stringify(statements);
+      for (const other of otherSinks) expect(policyText).not.toContain(queueName(other, STAGE));
+    },
+  );
 
   test('the HTTP API is throttled and writes access logs', () => {
     const stage = props(template().Resources.HttpApiStage);

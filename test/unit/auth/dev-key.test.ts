@@ -6,6 +6,7 @@ import { ensureDevSigningKey, mintToken, writePublicJwks } from '../../../shared
 import { KeyStore } from '../../../shared/auth/keys';
 import { AuthError, TokenVerifier } from '../../../shared/auth/token';
 import { ConfigError } from '../../../shared/config/errors';
+import { DEFAULTS } from '../../../shared/config/settings';
 import { decodePayload } from './fixtures';
 
 describe('development signing key', () => {
@@ -60,6 +61,18 @@ describe('development signing key', () => {
     const verified = await verifier.verify(token);
     expect(verified.subject).toBe('dev-user');
     expect(verified.claims.scope).toBe('publish');
+  });
+
+  test('the twelve-hour development token passes the default maximum token lifetime; a longer one does not', async () => {
+    const key = await ensureDevSigningKey(stateDir);
+    const verifier = new TokenVerifier({
+      keys: new KeyStore({ url: await writePublicJwks(stateDir, key) }),
+      maxLifetimeSeconds: DEFAULTS.token_max_lifetime_seconds,
+    });
+    expect((await verifier.verify(await mintToken(key, { subject: 'dev-user' }))).subject).toBe('dev-user');
+    await expect(
+      verifier.verify(await mintToken(key, { subject: 'dev-user', ttlSeconds: 25 * 3600 })),
+    ).rejects.toThrow('token lifetime over 86400 s');
   });
 
   test('tokens last twelve hours unless told otherwise', async () => {

@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { KeyStore } from '../../../shared/auth/keys';
 import {
   AuthError,
@@ -270,5 +271,58 @@ describe('TokenVerifier: remembered verifications', () => {
     served = pythonKeys(rsaPrevious);
     await store.reload();
     await rejection(verifier, token);
+  });
+});
+
+describe('TokenVerifier: every token expires, within the maximum lifetime', () => {
+  const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+  /** A token with exactly these time claims (undefined leaves a claim out). */
+  const timed = (
+    claims: { iat?: number; exp?: number; nbf?: number },
+    pair: TestKeyPair = rsa,
+  ): Promise<string> => {
+    const jwt = new SignJWT({ sub: 'alice', ...claims }).setProtectedHeader({ alg: pair.alg, kid: pair.kid });
+    return jwt.sign(pair.privateKey);
+  };
+
+  test('a token without exp is rejected, however it is signed', async () => {
+    const verifier = verifierFor(pythonKeys(rsa));
+    expect((await rejection(verifier, await timed({ iat: nowSeconds() }))).message).toBe(
+      'token has no expiry (exp)',
+    );
+    expect(await rejection(verifier, await timed({}))).toBeInstanceOf(AuthError);
+  });
+
+  test('a lifetime (exp − iat) over the maximum is rejected; at the maximum it is accepted', async () => {
+    const verifier = verifierFor(pythonKeys(rsa), { maxLifetimeSeconds: 3600 });
+    const now = nowSeconds();
+    expect((await verifier.verify(await timed({ iat: now, exp: now + 3600 }))).subject).toBe('alice');
+    const long = await rejection(verifier, await timed({ iat: now, exp: now + 3601 }));
+    expect(long.message).toBe('token lifetime over 3600 s');
+    // Issued long ago for a long life, with little of it left: still a token that lives too long.
+    await rejection(verifier, await timed({ iat: now - 30 * 86400, exp: now + 60 }));
+  });
+
+  test('without iat, exp may be at most the maximum lifetime from now', async () => {
+    const verifier = verifierFor(pythonKeys(rsa), { maxLifetimeSeconds: 3600 });
+    const now = nowSeconds();
+    expect((await verifier.verify(await timed({ exp: now + 3500 }))).subject).toBe('alice');
+    await rejection(verifier, await timed({ exp: now + 10 * 365 * 86400 }));
+  });
+
+  test('the default maximum is 24 hours', async () => {
+    const verifier = verifierFor(pythonKeys(rsa));
+    const now = nowSeconds();
+    expect((await verifier.verify(await timed({ iat: now, exp: now + 24 * 3600 }))).subject).toBe('alice');
+    await rejection(verifier, await timed({ iat: now, exp: now + 24 * 3600 + 1 }));
+  });
+
+  test('an iat in the future is rejected beyond a minute of clock skew', async () => {
+    const verifier = verifierFor(pythonKeys(rsa));
+    const now = nowSeconds();
+    expect((await verifier.verify(await timed({ iat: now + 30, exp: now + 3600 }))).subject).toBe('alice');
+    const future = await rejection(verifier, await timed({ iat: now + 3600, exp: now + 7200 }));
+    expect(future.message).toBe('token issued in the future (iat)');
+    await rejection(verifier, await timed({ iat: now + 10 * 365 * 86400, exp: now + 10 * 365 * 86400 + 60 }));
   });
 });

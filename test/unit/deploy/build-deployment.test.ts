@@ -96,6 +96,7 @@ describe('buildDeployment', () => {
     expect(statementsOf(build(), 'KafkaWorkerRole').map((s) => s.Sid)).toEqual([
       'WriteOwnLogs',
       'ConsumeOwnQueue',
+      'ParkInOwnDeadLetterQueue',
     ]);
     const deployment = build({ mskClusterArn: cluster });
     expect(statement(deployment, 'KafkaWorkerRole', 'ConnectToCluster')?.Resource).toEqual([cluster]);
@@ -160,6 +161,7 @@ describe('buildDeployment', () => {
     expect(statement(deployment, 'PostgresWorkerRole', 'DecryptDatabaseSecret')?.Resource).toEqual([key]);
     expect(deployment.functions.postgresWorker?.environment).toEqual({
       QUEUE_URL_POSTGRES: { Ref: 'PostgresQueue' },
+      DLQ_URL_POSTGRES: { Ref: 'PostgresDeadLetterQueue' },
       POSTGRES_SECRET_NAME: 'eventgate/db',
       POSTGRES_SECRET_REGION: 'us-east-1',
     });
@@ -333,7 +335,10 @@ describe('a production deploy', () => {
       'kms:GenerateDataKey',
       'kms:Decrypt',
     ]);
-    expect(statement(deployment, 'PostgresWorkerRole', 'UseQueueKey')?.Action).toEqual(['kms:Decrypt']);
+    expect(statement(deployment, 'PostgresWorkerRole', 'UseQueueKey')?.Action).toEqual([
+      'kms:GenerateDataKey',
+      'kms:Decrypt',
+    ]);
     expect(statement(deployment, 'S3WorkerRole', 'EncryptArchive')?.Resource).toEqual([key]);
     expect(statement(build(), 'IngestRole', 'UseQueueKey')).toBeUndefined();
   });

@@ -6,6 +6,7 @@ describe('request bodies', () => {
       ok: true,
       events: [{ a: 1 }],
       batch: false,
+      keptIntegers: false,
     });
     expect(parseEventsBody(Buffer.from('[{"a":1},{"b":2}]'), undefined)).toMatchObject({
       ok: true,

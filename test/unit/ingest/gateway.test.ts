@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parse as parseYaml } from 'yaml';
 import { SyncDelivery } from '../../../shared/delivery/sync';
@@ -558,19 +560,96 @@ describe('idempotency', () => {
 });
 
 describe('POST /terminate', () => {
-  it('reloads configuration without stopping the process', async () => {
+  const OPERATOR = 'Release-Operator';
+  const terminate = (headers: Record<string, string> = {}) =>
+    app(v2Event({ method: 'POST', path: '/terminate', headers }));
+
+  beforeAll(() => conf.setConfig({ operators: [OPERATOR] }));
+  afterAll(() => conf.setConfig({ operators: [], max_batch_events: 500 }));
+
+  it('reloads configuration without stopping the process, for an operator', async () => {
     conf.setConfig({ max_batch_events: 1 });
     const headers = await authed();
-    const response = await app(v2Event({ method: 'POST', path: '/terminate' }));
+    // Subjects match ignoring case, as in the access map.
+    const response = await terminate(await authed(OPERATOR.toUpperCase()));
     expect(response.statusCode).toBe(200);
     expect(bodyOf(response).success).toBe(true);
     expect((await post('public.cps.za.test', [validTestEvent(), validTestEvent()], headers)).statusCode).toBe(
       413,
     );
     conf.setConfig({ max_batch_events: 500 });
-    await app(v2Event({ method: 'POST', path: '/terminate' }));
+    expect((await terminate(await authed(OPERATOR))).statusCode).toBe(200);
     expect((await post('public.cps.za.test', [validTestEvent(), validTestEvent()], headers)).statusCode).toBe(
       202,
     );
+  });
+
+  it('is refused without a valid token (401) and to subjects that are not operators (403)', async () => {
+    const headers = await authed();
+    // Loaded before the change below, which only a reload would pick up.
+    expect((await post('public.cps.za.test', validTestEvent(), headers)).statusCode).toBe(202);
+    conf.setConfig({ max_batch_events: 1 });
+    try {
+      const anonymous = await terminate();
+      expect(anonymous.statusCode).toBe(401);
+      expect(bodyOf(anonymous).errors).toEqual([{ type: 'auth', message: 'Invalid or missing token' }]);
+      expect((await terminate({ authorization: 'Bearer a.b.c' })).statusCode).toBe(401);
+      const producer = await terminate(await authed('TestUser'));
+      expect(producer.statusCode).toBe(403);
+      expect(bodyOf(producer).errors?.[0]).toMatchObject({
+        type: 'auth',
+        message: "User 'TestUser' is not an operator",
+      });
+      // Nothing was reloaded: a batch of two is still fine.
+      expect(
+        (await post('public.cps.za.test', [validTestEvent(), validTestEvent()], headers)).statusCode,
+      ).toBe(202);
+    } finally {
+      conf.setConfig({ max_batch_events: 500 });
+    }
+  });
+
+  it('is refused to everyone when no operators are configured', async () => {
+    conf.setConfig({ operators: [] });
+    const fresh = build();
+    const response = await fresh(
+      v2Event({ method: 'POST', path: '/terminate', headers: await authed(OPERATOR) }),
+    );
+    expect(response.statusCode).toBe(403);
+    expect(String(bodyOf(response).errors?.[0]?.message)).toMatch(/No operators are configured/);
+    conf.setConfig({ operators: [OPERATOR] });
+  });
+
+  it('answers a failed reload with the file and the reason, and keeps the previous configuration', async () => {
+    const headers = await authed(OPERATOR);
+    expect((await terminate(headers)).statusCode).toBe(200);
+    const accessFile = path.join(conf.dir, 'access.json');
+    const good = readFileSync(accessFile, 'utf8');
+    writeFileSync(accessFile, '{ "public.cps.za.test": ["TestUser"], oops }');
+    try {
+      const response = await terminate(headers);
+      expect(response.statusCode).toBe(500);
+      const [error] = bodyOf(response).errors ?? [];
+      expect(error).toMatchObject({ type: 'config', file: accessFile });
+      expect(String(error?.message)).toContain(`${accessFile} is not valid JSON`);
+      expect(String(error?.message)).not.toBe('Unexpected server error');
+      // The previous configuration still serves.
+      expect((await post('public.cps.za.test', validTestEvent(), await authed())).statusCode).toBe(202);
+    } finally {
+      writeFileSync(accessFile, good);
+    }
+    conf.setConfig({ token_max_lifetime_seconds: -1 });
+    try {
+      const response = await terminate(headers);
+      expect(response.statusCode).toBe(500);
+      expect(bodyOf(response).errors?.[0]).toMatchObject({
+        type: 'config',
+        file: path.join(conf.dir, 'config.json'),
+      });
+      expect(String(bodyOf(response).errors?.[0]?.message)).toMatch(/token_max_lifetime_seconds/);
+    } finally {
+      conf.setConfig({ token_max_lifetime_seconds: 24 * 3600 });
+    }
+    expect((await terminate(headers)).statusCode).toBe(200);
   });
 });
