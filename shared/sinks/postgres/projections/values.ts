@@ -1,3 +1,4 @@
+import { isRawJson } from '../../../json/exact';
 import type { ColumnType } from './spec';
 
 /** An event that does not fit a projection: it fails alone, for good, with this reason. */
@@ -23,8 +24,17 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const INT32 = 2 ** 31;
 
+/** The digits of an integer beyond 2^53 that the gateway kept exactly (see shared/json/exact.ts). */
+function exactDigits(value: unknown): string | undefined {
+  return isRawJson(value) ? value.rawJSON : undefined;
+}
+
+const INT64 = 2n ** 63n;
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  const digits = exactDigits(value);
+  if (digits !== undefined) return `the integer ${digits}`;
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string')
     return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
@@ -47,7 +57,9 @@ function integerWithin(type: string, limit: number) {
 /** Epoch milliseconds (a number) or an RFC 3339 string, as an ISO timestamp. */
 export function timestampMillis(value: unknown): number {
   let millis: number;
-  if (typeof value === 'number') millis = value;
+  const digits = exactDigits(value);
+  if (digits !== undefined) millis = Number(digits);
+  else if (typeof value === 'number') millis = value;
   else if (typeof value === 'string' && DATE_TIME.test(value)) millis = Date.parse(value);
   else return refuse('timestamptz', value);
   if (!Number.isFinite(millis) || Number.isNaN(new Date(millis).getTime())) refuse('timestamptz', value);
@@ -82,15 +94,25 @@ export const COLUMN_TYPE_INFO: Record<ColumnType, ColumnTypeInfo> = {
     udt: 'int8',
     cast: '::bigint',
     accepts: new Set(['integer', 'number']),
-    convert: integerWithin('bigint', Number.MAX_SAFE_INTEGER + 1),
+    // Integers beyond 2^53 arrive as their exact digits, and go to Postgres as such.
+    convert: (value) => {
+      const digits = exactDigits(value);
+      if (digits === undefined) return integerWithin('bigint', Number.MAX_SAFE_INTEGER + 1)(value);
+      const exact = BigInt(digits);
+      return exact >= -INT64 && exact < INT64 ? digits : refuse('bigint', value);
+    },
   },
   double: {
     sql: 'double precision',
     udt: 'float8',
     cast: '::double precision',
     accepts: new Set(['integer', 'number']),
-    convert: (value) =>
-      typeof value === 'number' && Number.isFinite(value) ? value : refuse('double', value),
+    // A double cannot hold an exact big integer: the nearest one, as every reader of a double expects.
+    convert: (value) => {
+      const digits = exactDigits(value);
+      if (digits !== undefined) return Number(digits);
+      return typeof value === 'number' && Number.isFinite(value) ? value : refuse('double', value);
+    },
   },
   numeric: {
     sql: 'numeric',
@@ -98,7 +120,8 @@ export const COLUMN_TYPE_INFO: Record<ColumnType, ColumnTypeInfo> = {
     cast: '::numeric',
     accepts: new Set(['integer', 'number']),
     convert: (value) =>
-      typeof value === 'number' && Number.isFinite(value) ? String(value) : refuse('numeric', value),
+      exactDigits(value) ??
+      (typeof value === 'number' && Number.isFinite(value) ? String(value) : refuse('numeric', value)),
   },
   boolean: {
     sql: 'boolean',
