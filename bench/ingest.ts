@@ -47,7 +47,6 @@ const instantSinks: SinkProvider = async () => instantSink;
 
 /** Takes every event and does nothing: what the handler costs before its delivery step. */
 const noDelivery: Delivery = {
-  maxEventBytes: null,
   deliver: async (): Promise<DeliveryReport> => new Map(),
   health: async () => new Map(),
 };

@@ -16,9 +16,6 @@ export interface SyncDeliveryOptions {
  * exactly which sinks took the event.
  */
 export class SyncDelivery implements Delivery {
-  /** Each sink bounds its own writes; only the topic's setting limits an event's size. */
-  readonly maxEventBytes = null;
-
   constructor(private readonly options: SyncDeliveryOptions) {}
 
   /** Each sink's own health check: the sync path writes to the sink itself. */

@@ -19,8 +19,6 @@ export type DeliveryHealth = Map<SinkName, string>;
  * The HTTP layer asks it everything that depends on the way out, and knows no transport itself.
  */
 export interface Delivery {
-  /** The largest event (bytes of its JSON) this way can carry; null when only the topic limits it. */
-  readonly maxEventBytes: number | null;
   /** `budgetMs` bounds how long the caller may wait for any one sink. */
   deliver(
     sinks: readonly SinkName[],

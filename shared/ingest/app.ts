@@ -1,15 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { Delivery } from '../delivery/types';
 import type { GatewayState, GatewayStateLoader } from '../gateway/state';
-import type { ApiGatewayEvent } from '../http/request';
-import { normalizeRequest, type HttpRequest } from '../http/request';
+import type { HttpRequest } from '../http/request';
 import { errorResponse, json, text, type HttpResponse } from '../http/response';
-import type { Context } from 'aws-lambda';
-import { logger, startInvocation } from '../observability/logger';
+import { serveHttp, type HttpFunction } from '../http/serve';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import { DEFAULTS } from '../config/settings';
 import { decodeRequestBody } from './content-encoding';
-import { correlationIdOf } from './correlation';
 import { addCorsHeaders, answerPreflight, type CorsRoute } from './cors';
 import { docsAsset, docsPage } from './docs';
 import { health } from './health';
@@ -31,7 +27,7 @@ export interface IngestAppOptions {
   quarantine?: QuarantineKeeper;
 }
 
-export type IngestApp = (event: ApiGatewayEvent, context?: Context) => Promise<HttpResponse>;
+export type IngestApp = HttpFunction;
 
 async function route(
   request: HttpRequest,
@@ -147,33 +143,6 @@ async function serve(
  * throw.
  */
 export function createIngestApp(options: IngestAppOptions): IngestApp {
-  const startedAt = options.startedAt ?? Date.now();
-  const withStart = { ...options, startedAt };
-  return async (event, context) => {
-    let request: HttpRequest;
-    try {
-      request = normalizeRequest(event);
-    } catch {
-      return errorResponse(
-        400,
-        { type: 'request', message: 'Malformed request' },
-        { 'X-Correlation-ID': randomUUID() },
-      );
-    }
-    const correlationId = correlationIdOf(request);
-    startInvocation(context, { correlationId });
-    const where = { correlationId, path: request.path, method: request.method };
-    let response: HttpResponse;
-    try {
-      response = await route(request, correlationId, withStart);
-    } catch (error) {
-      logger.error('request failed', { ...where, error });
-      response = errorResponse(500, { type: 'internal', message: 'Unexpected server error' });
-    }
-    if (response.statusCode >= 400)
-      logger.info('request rejected', { ...where, status: response.statusCode });
-    if (request.method === 'HEAD') response.body = '';
-    response.headers['X-Correlation-ID'] = correlationId;
-    return response;
-  };
+  const withStart = { ...options, startedAt: options.startedAt ?? Date.now() };
+  return serveHttp((request, correlationId) => route(request, correlationId, withStart));
 }

@@ -117,8 +117,6 @@ export function chunkForBatches<T extends { bytes: number }>(messages: readonly 
  * counts as enqueued only when every one of its sink queues acknowledged it.
  */
 export class QueuePublisher implements Delivery {
-  /** An event must fit in one queue message with its envelope around it. */
-  readonly maxEventBytes = MAX_QUEUE_MESSAGE_BYTES;
   private readonly entryRetries: number;
 
   constructor(private readonly options: QueuePublisherOptions) {

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { mayRead } from '../auth/read-access';
 import { AuthError, extractToken } from '../auth/token';
 import type { GatewayState, GatewayStateLoader } from '../gateway/state';
-import { normalizeRequest, type ApiGatewayEvent, type HttpRequest } from '../http/request';
+import type { HttpRequest } from '../http/request';
+import { serveHttp, type HttpFunction } from '../http/serve';
 import { errorResponse, json, type HttpResponse } from '../http/response';
-import { correlationIdOf } from '../ingest/correlation';
 import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
 import { BadReadRequest, parseInstant, parseLimit } from './params';
@@ -21,7 +20,7 @@ export interface ReadAppOptions {
   now?: () => number;
 }
 
-export type ReadApp = (event: ApiGatewayEvent) => Promise<HttpResponse>;
+export type ReadApp = HttpFunction;
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -155,32 +154,5 @@ async function route(request: HttpRequest, options: ReadAppOptions): Promise<Htt
  * map lets read the topic. Nothing a client sends makes it throw; a database problem is a 503.
  */
 export function createReadApp(options: ReadAppOptions): ReadApp {
-  return async (event) => {
-    let request: HttpRequest;
-    try {
-      request = normalizeRequest(event);
-    } catch {
-      return errorResponse(
-        400,
-        { type: 'request', message: 'Malformed request' },
-        { 'X-Correlation-ID': randomUUID() },
-      );
-    }
-    const correlationId = correlationIdOf(request);
-    let response: HttpResponse;
-    try {
-      response = await route(request, options);
-    } catch (error) {
-      logger.error('read request failed', {
-        correlationId,
-        path: request.path,
-        method: request.method,
-        error,
-      });
-      response = errorResponse(500, { type: 'internal', message: 'Unexpected server error' });
-    }
-    if (request.method === 'HEAD') response.body = '';
-    response.headers['X-Correlation-ID'] = correlationId;
-    return response;
-  };
+  return serveHttp((request) => route(request, options));
 }

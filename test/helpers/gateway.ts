@@ -117,17 +117,9 @@ export function v1Event(spec: RequestSpec): APIGatewayProxyEvent {
 export class RecordingDelivery implements Delivery {
   readonly calls: Array<{ sinks: SinkName[]; events: Envelope[] }> = [];
   failing = new Set<SinkName>();
-  readonly maxEventBytes: number | null;
 
-  /** `like`: the delivery whose size limit and health this one reports (none: no limit, nothing to check). */
-  constructor(
-    private readonly like: Pick<Delivery, 'maxEventBytes' | 'health'> = {
-      maxEventBytes: null,
-      health: async () => new Map(),
-    },
-  ) {
-    this.maxEventBytes = like.maxEventBytes;
-  }
+  /** `like`: the delivery whose health this one reports (none: nothing to check). */
+  constructor(private readonly like: Pick<Delivery, 'health'> = { health: async () => new Map() }) {}
 
   health(sinks: readonly SinkName[], timeoutMs: number): Promise<DeliveryHealth> {
     return this.like.health(sinks, timeoutMs);

@@ -1835,7 +1835,6 @@ export function inProcessGateway(confDir: string): InProcessGateway {
   const sync = new RecordingDelivery(new SyncDelivery({ sinks: healthySink, timeoutMs: 1000 }));
   const queued = { calls: [] as Array<import('../../shared/envelope').Envelope[]> };
   const async: Delivery = {
-    maxEventBytes: publisher.maxEventBytes,
     health: (sinks, timeoutMs) => publisher.health(sinks, timeoutMs),
     deliver: (sinks, events) => {
       queued.calls.push([...events]);

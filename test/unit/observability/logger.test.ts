@@ -63,8 +63,8 @@ describe('the structured logger', () => {
       // A configuration directory that does not exist: the request fails and is logged as an error.
       state: new GatewayStateLoader({ confDir: '/nonexistent/eventgate-conf', env: {} }),
       deliveries: {
-        sync: { maxEventBytes: null, deliver: async () => new Map(), health: async () => new Map() },
-        async: { maxEventBytes: null, deliver: async () => new Map(), health: async () => new Map() },
+        sync: { deliver: async () => new Map(), health: async () => new Map() },
+        async: { deliver: async () => new Map(), health: async () => new Map() },
       },
     });
     const event = v2Event({ method: 'GET', path: '/topics', headers: { 'x-correlation-id': 'corr-42' } });
