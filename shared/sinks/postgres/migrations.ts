@@ -107,12 +107,6 @@ async function checkColumns(client: BorrowedClient, schema: string, table: strin
 }
 
 async function migrateLocked(client: BorrowedClient, schema: string, table: string): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
-  // CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege on the database, which a writer
-  // role may lack even though the schema is there; only ask for it when the schema is missing.
-  const schemaRow = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-  if (schemaRow.rows.length === 0)
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
   await client.query(
     `CREATE TABLE IF NOT EXISTS ${qualifiedName(schema, MIGRATIONS_TABLE)} (
       table_name text NOT NULL,
@@ -137,30 +131,42 @@ async function migrateLocked(client: BorrowedClient, schema: string, table: stri
   }
 }
 
+/** One table's migration: what to read first, and what to change when that says it is needed. */
+export interface TableMigration {
+  /** Cheap reads outside any transaction: true when there is nothing to do. */
+  upToDate(client: BorrowedClient): Promise<boolean>;
+  /** The changes, run in one transaction under the advisory lock, the schema already there. */
+  migrate(client: BorrowedClient): Promise<void>;
+}
+
 /**
- * Brings one event table up to the latest version. An up-to-date table costs two reads and no lock
- * and no DDL, so a writer role without CREATE rights works once the tables exist. Otherwise the steps
- * run in one transaction under an advisory lock: concurrent workers wait for each other instead of
- * racing on CREATE TABLE, and the second finds the work done.
+ * How every table of the sink is migrated. An up-to-date table costs the reads of `upToDate` and
+ * no lock and no DDL, so a writer role without CREATE rights works once the tables exist. Otherwise
+ * the changes run in one transaction under an advisory lock: concurrent workers wait for each other
+ * instead of racing on CREATE TABLE, and the second finds the work done. A connection left in an
+ * unknown state (anything but a refused table, or a failed rollback) is dropped, not reused.
  */
-export async function migrateEventTable(pool: PostgresPool, schema: string, table: string): Promise<void> {
+export async function migrateTable(
+  pool: PostgresPool,
+  schema: string,
+  lockKey: string,
+  steps: TableMigration,
+): Promise<void> {
   const client = await borrowClient(pool);
   let discard = false;
   try {
-    const exists = await relationsExist(client, schema, table);
-    if (
-      exists.ledger &&
-      exists.table &&
-      (await appliedVersion(client, schema, table)) >= LATEST_EVENT_TABLE_VERSION
-    ) {
-      return;
-    }
+    if (await steps.upToDate(client)) return;
     await client.query('BEGIN');
     try {
-      await migrateLocked(client, schema, table);
+      await client.query(`SELECT pg_advisory_xact_lock(${lockKey})`);
+      // CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege on the database, which a writer
+      // role may lack even though the schema is there; only ask for it when the schema is missing.
+      const schemaRow = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (schemaRow.rows.length === 0)
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+      await steps.migrate(client);
       await client.query('COMMIT');
     } catch (error) {
-      // If the rollback fails too, the connection is in an unknown state and must not be reused.
       await client.query('ROLLBACK').catch(() => {
         discard = true;
       });
@@ -172,4 +178,19 @@ export async function migrateEventTable(pool: PostgresPool, schema: string, tabl
   } finally {
     client.release(discard);
   }
+}
+
+/** Brings one event table up to the latest version (see migrateTable). */
+export function migrateEventTable(pool: PostgresPool, schema: string, table: string): Promise<void> {
+  return migrateTable(pool, schema, MIGRATION_LOCK_KEY, {
+    async upToDate(client) {
+      const exists = await relationsExist(client, schema, table);
+      return (
+        exists.ledger &&
+        exists.table &&
+        (await appliedVersion(client, schema, table)) >= LATEST_EVENT_TABLE_VERSION
+      );
+    },
+    migrate: (client) => migrateLocked(client, schema, table),
+  });
 }

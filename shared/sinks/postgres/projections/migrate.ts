@@ -1,6 +1,5 @@
-import { IncompatibleTableError } from '../migrations';
-import { borrowClient, type BorrowedClient, type PostgresPool } from '../pool';
-import { quoteIdentifier } from '../tables';
+import { IncompatibleTableError, migrateTable } from '../migrations';
+import type { BorrowedClient, PostgresPool } from '../pool';
 import { INTERNAL_ID_COLUMN } from './compile';
 import { addColumnStatement, createStatements, indexName, type TableShape } from './sql';
 
@@ -70,23 +69,14 @@ function upToDate(shape: TableShape, found: Found): boolean {
  * and no lock. Changes run in one transaction under an advisory lock, so concurrent workers wait for
  * each other and the second finds the work done.
  */
-export async function migrateProjectionTable(
-  pool: PostgresPool,
-  schema: string,
-  shape: TableShape,
-): Promise<void> {
-  const client = await borrowClient(pool);
-  let discard = false;
-  try {
-    const before = await inspect(client, schema, shape.table);
-    checkTypes(schema, shape, before);
-    if (upToDate(shape, before)) return;
-    await client.query('BEGIN');
-    try {
-      await client.query(`SELECT pg_advisory_xact_lock(${PROJECTION_LOCK_KEY})`);
-      const schemaRow = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-      if (schemaRow.rows.length === 0)
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+export function migrateProjectionTable(pool: PostgresPool, schema: string, shape: TableShape): Promise<void> {
+  return migrateTable(pool, schema, PROJECTION_LOCK_KEY, {
+    async upToDate(client) {
+      const before = await inspect(client, schema, shape.table);
+      checkTypes(schema, shape, before);
+      return upToDate(shape, before);
+    },
+    async migrate(client) {
       const found = await inspect(client, schema, shape.table);
       checkTypes(schema, shape, found);
       const [create, ...indexes] = createStatements(schema, shape);
@@ -104,17 +94,6 @@ export async function migrateProjectionTable(
         }
       }
       for (const statement of indexes) await client.query(statement);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        discard = true;
-      });
-      throw error;
-    }
-  } catch (error) {
-    if (!(error instanceof IncompatibleTableError)) discard = true;
-    throw error;
-  } finally {
-    client.release(discard);
-  }
+    },
+  });
 }
