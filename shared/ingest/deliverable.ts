@@ -1,22 +1,17 @@
-import type { EventBridgeConfigKeys } from '../sinks/eventbridge/settings';
 import type { GatewayConfig } from '../config/settings';
 import type { Envelope } from '../envelope';
 import type { ApiError } from '../http/response';
 import { isRawJson } from '../json/exact';
 import { MAX_QUEUE_MESSAGE_BYTES, queueMessageBytes } from '../queue/publisher';
-import {
-  eventBridgeEventBytes,
-  EVENTBRIDGE_MAX_ENTRY_BYTES,
-  kafkaEventBytes,
-  KAFKA_MAX_MESSAGE_BYTES,
-} from '../sinks/limits';
+import { sinkCatalog } from '../sinks/catalog';
+import type { SinkAdmission } from '../sinks/definition';
 import type { Topic } from '../topics/registry';
 
 /**
  * Checks that an accepted event can reach every sink of its topic, made at ingest so that the
  * client gets a 4xx for its event instead of a 500 (sync) or a 202 followed by a dead letter (async):
- * the sizes each destination allows, measured the way it measures them, and the characters Postgres
- * cannot store.
+ * the sizes each destination allows, measured the way it measures them, and the characters a sink
+ * cannot store. What each sink cannot take comes from its definition (`admission`).
  */
 
 /**
@@ -29,12 +24,6 @@ import type { Topic } from '../topics/registry';
 const MAX_GROWTH = 12;
 /** Room for the envelope's own fields and the Kafka headers (ids, times, topic, correlation id). */
 const FIXED_ALLOWANCE = 2 * 1024;
-/**
- * A Kafka record holds the payload, the key and four headers whose values (id, topic, receivedAt,
- * correlation id) the queue message holds too; only the header names (78 bytes) are not in it.
- */
-const KAFKA_BEYOND_QUEUE_MESSAGE = 128;
-
 export interface SizeCheck {
   topic: Topic;
   config: GatewayConfig;
@@ -49,32 +38,36 @@ function tooLarge(message: string): { status: 413; error: ApiError } {
   return { status: 413, error: { type: 'size', message } };
 }
 
-/** How many bytes of event JSON fit in an EventBridge entry next to its Source, DetailType and Time. */
-function eventBridgeRoom(config: GatewayConfig, topic: string): number {
-  return (
-    EVENTBRIDGE_MAX_ENTRY_BYTES -
-    eventBridgeEventBytes({ topic } as Envelope, '', (config as EventBridgeConfigKeys).eventbridge)
-  );
+/** The admission rules of the topic's sinks, from their definitions. */
+function admissionsOf(topic: Topic): SinkAdmission[] {
+  return topic.sinks.flatMap((sink) => {
+    const admission = sinkCatalog.has(sink) ? sinkCatalog.get(sink).admission : undefined;
+    return admission ? [admission] : [];
+  });
+}
+
+/** Whether the topic has a sink that cannot store U+0000 or lone surrogates. */
+export function refusesUnstorableText(topic: Topic): boolean {
+  return admissionsOf(topic).some((admission) => admission.refusesUnstorableText === true);
 }
 
 /** Whether an event no form of which weighs more than `bound` fits every limit of its topic. */
 function underEveryLimit(
   bound: number,
-  limits: { topic: Topic; config: GatewayConfig; async: boolean; kafka: boolean; eventBridge: boolean },
+  limits: { topic: Topic; config: GatewayConfig; async: boolean; sinks: SinkAdmission[] },
 ): boolean {
-  const { topic } = limits;
+  const { topic, config } = limits;
   return (
     (topic.maxEventBytes === null || bound <= topic.maxEventBytes) &&
     (!limits.async || bound <= MAX_QUEUE_MESSAGE_BYTES) &&
-    (!limits.kafka || bound + KAFKA_BEYOND_QUEUE_MESSAGE <= KAFKA_MAX_MESSAGE_BYTES) &&
-    (!limits.eventBridge || bound <= eventBridgeRoom(limits.config, topic.name))
+    limits.sinks.every((sink) => sink.room === undefined || bound <= sink.room(config, topic.name))
   );
 }
 
 /**
  * The first limit the event breaks, as the 413 to answer, or null: the topic's `max_event_bytes`
- * (the event's JSON), one SQS message (async topics: the envelope's JSON as enqueued), a Kafka
- * record (value, key and headers) and an EventBridge entry (Source, DetailType, Detail, Time).
+ * (the event's JSON), one SQS message (async topics: the envelope's JSON as enqueued), and each
+ * sink's own record as that sink measures it (a Kafka record, an EventBridge entry).
  *
  * Cheap for the common case: a body far under every limit is not measured at all; for an async
  * topic the queue message is built (the publisher sends that same text) and bounds the rest, since
@@ -83,11 +76,9 @@ function underEveryLimit(
  */
 export function sizeProblem(check: SizeCheck): { status: 413; error: ApiError } | null {
   const { topic, config, envelope } = check;
-  const kafka = topic.sinks.includes('kafka');
-  const eventBridge = topic.sinks.includes('eventbridge');
   const async = topic.mode === 'async';
   // What any form of this event can weigh, from the body alone, then (async) from its queue message.
-  const limits = { topic, config, async, kafka, eventBridge };
+  const limits = { topic, config, async, sinks: admissionsOf(topic) };
   if (underEveryLimit(MAX_GROWTH * check.bodyBytes + FIXED_ALLOWANCE + 6 * check.subjectBytes, limits))
     return null;
   if (async && underEveryLimit(queueMessageBytes(envelope), limits)) return null;
@@ -108,21 +99,9 @@ export function sizeProblem(check: SizeCheck): { status: 413; error: ApiError } 
       );
     }
   }
-  if (kafka) {
-    const bytes = kafkaEventBytes(envelope, payloadJson);
-    if (bytes > KAFKA_MAX_MESSAGE_BYTES) {
-      return tooLarge(
-        `event is ${bytes} bytes as a Kafka record (value, key and headers); the kafka sink takes at most ${KAFKA_MAX_MESSAGE_BYTES}`,
-      );
-    }
-  }
-  if (eventBridge) {
-    const bytes = eventBridgeEventBytes(envelope, payloadJson, (config as EventBridgeConfigKeys).eventbridge);
-    if (bytes > EVENTBRIDGE_MAX_ENTRY_BYTES) {
-      return tooLarge(
-        `event is ${bytes} bytes as an EventBridge entry; the eventbridge sink takes at most ${EVENTBRIDGE_MAX_ENTRY_BYTES}`,
-      );
-    }
+  for (const sink of limits.sinks) {
+    const problem = sink.oversize?.(envelope, payloadJson, config);
+    if (problem) return tooLarge(problem);
   }
   return null;
 }

@@ -9,7 +9,7 @@ import { logger } from '../observability/logger';
 import type { Topic } from '../topics/registry';
 import { isRawJson, numericView, scalarText } from '../json/exact';
 import { parseEventsBody } from './body';
-import { mayHoldUnstorable, sizeProblem, unstorableProblem } from './deliverable';
+import { mayHoldUnstorable, refusesUnstorableText, sizeProblem, unstorableProblem } from './deliverable';
 import { cloudEventIdempotencyKey, cloudEventsOf, parseCloudEventsBody } from './cloudevents';
 import { chooseVersion, parseVersionHeader, SCHEMA_VERSION_HEADER } from '../schemas/pin';
 import type { QuarantineKeeper } from '../quarantine/keeper';
@@ -294,7 +294,7 @@ export async function postEvents(
     bodyBytes: request.body?.length ?? 0,
     // CloudEvents bodies are parsed as plain JSON: no integer is kept as its digits there.
     keptIntegers: 'keptIntegers' in parsed && parsed.keptIntegers,
-    unstorableEscapes: topic.sinks.includes('postgres') && mayHoldUnstorable(request.body),
+    unstorableEscapes: refusesUnstorableText(topic) && mayHoldUnstorable(request.body),
   };
   const cloudEvents = cloudEventsOf(parsed);
   const results = parsed.events.map((event, index): EventResult => {

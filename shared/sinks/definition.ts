@@ -3,6 +3,7 @@ import { ConfigError } from '../config/errors';
 import type { CfnResources, Json } from '../deploy/cloudformation';
 import type { DeployParameters } from '../deploy/parameters';
 import type { PolicyStatement } from '../deploy/iam';
+import type { Envelope } from '../envelope';
 import type { Sink, SinkName } from './types';
 
 /** A JSON Schema fragment (draft 2020-12), as ajv reads it. */
@@ -44,6 +45,22 @@ export interface SinkDeployContext {
   params: DeployParameters;
   /** One of this sink's parameters (declared in `parameters`), after its rule; undefined when unset. */
   parameter(name: string): string | undefined;
+}
+
+/**
+ * What a sink cannot take, checked at ingest so a client gets a 4xx for its event instead of a 500
+ * (sync) or a 202 followed by a dead letter (async).
+ */
+export interface SinkAdmission {
+  /**
+   * Bytes of event JSON that surely fit the sink's record, for the quick check that lets most
+   * requests skip measuring (shared/ingest/deliverable.ts).
+   */
+  room?(config: GatewayConfig, topic: string): number;
+  /** Why this event, as the sink would write it, is too large; null when it fits. */
+  oversize?(event: Envelope, payloadJson: string, config: GatewayConfig): string | null;
+  /** The sink cannot store text holding U+0000 or a lone surrogate (Postgres `jsonb`). */
+  refusesUnstorableText?: boolean;
 }
 
 /** Dashboard widget a sink adds below its row; the generator places it. */
@@ -99,6 +116,8 @@ export interface SinkDefinition {
    * leave them out (see shared/deploy/esbuild-plugins.js).
    */
   readonly clientPackages: readonly string[];
+  /** Limits checked at ingest; none when the sink takes whatever the queue carries. */
+  readonly admission?: SinkAdmission;
 }
 
 /** The parts of a definition whose types depend on the sink's own client options. */

@@ -1,7 +1,9 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 import { arnPrefix, isArn, sub, type Json } from '../../deploy/cloudformation';
 import { withDefault } from '../../deploy/parameter-rules';
+import type { Envelope } from '../../envelope';
 import { defineSink } from '../definition';
+import { eventBridgeEventBytes, EVENTBRIDGE_MAX_ENTRY_BYTES } from '../limits';
 import type { EventBridgeSinkOptions } from './sink';
 import { eventBridgeSettings, type EventBridgeConfigKeys } from './settings';
 
@@ -21,6 +23,18 @@ export const eventBridgeSink = defineSink<EventBridgeSinkOptions>({
   clientOptions: (config) => client().eventBridgeSinkOptionsFromConfig(config as EventBridgeConfigKeys),
   createSink: (options) => new (client().EventBridgeSink)(options),
   clientPackages: ['@aws-sdk/client-eventbridge'],
+  admission: {
+    // What is left of an entry next to its Source, DetailType and Time.
+    room: (config, topic) =>
+      EVENTBRIDGE_MAX_ENTRY_BYTES -
+      eventBridgeEventBytes({ topic } as Envelope, '', (config as EventBridgeConfigKeys).eventbridge),
+    oversize(event, payloadJson, config) {
+      const bytes = eventBridgeEventBytes(event, payloadJson, (config as EventBridgeConfigKeys).eventbridge);
+      return bytes > EVENTBRIDGE_MAX_ENTRY_BYTES
+        ? `event is ${bytes} bytes as an EventBridge entry; the eventbridge sink takes at most ${EVENTBRIDGE_MAX_ENTRY_BYTES}`
+        : null;
+    },
+  },
   deploy: {
     // A bus name or ARN; the account's default bus when unset.
     parameters: { eventBus: withDefault('default') },

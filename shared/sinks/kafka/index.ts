@@ -2,6 +2,7 @@
 import type { Json } from '../../deploy/cloudformation';
 import { arnMatching, optionalText } from '../../deploy/parameter-rules';
 import { defineSink } from '../definition';
+import { kafkaEventBytes, KAFKA_MAX_MESSAGE_BYTES } from '../limits';
 import type { KafkaSinkOptions } from './sink';
 import { kafkaSettings, type KafkaConfigKeys } from './settings';
 
@@ -25,6 +26,16 @@ export const kafkaSink = defineSink<KafkaSinkOptions>({
   clientOptions: (config) => client().kafkaSinkOptionsFromConfig(config as KafkaConfigKeys),
   createSink: (options) => new (client().KafkaSink)(options),
   clientPackages: ['kafkajs'],
+  admission: {
+    // Beyond the queue message, a record adds only the header names (78 bytes).
+    room: () => KAFKA_MAX_MESSAGE_BYTES - 128,
+    oversize(event, payloadJson) {
+      const bytes = kafkaEventBytes(event, payloadJson);
+      return bytes > KAFKA_MAX_MESSAGE_BYTES
+        ? `event is ${bytes} bytes as a Kafka record (value, key and headers); the kafka sink takes at most ${KAFKA_MAX_MESSAGE_BYTES}`
+        : null;
+    },
+  },
   deploy: {
     parameters: {
       kafkaBrokers: optionalText,

@@ -28,6 +28,8 @@ export const postgresSink = defineSink<PostgresSinkOptions>({
   createSink: (options) => new (client().PostgresSink)(options),
   // pg's optional native driver is never loaded, and serverless.yml leaves it out of every bundle.
   clientPackages: ['pg', '@aws-sdk/client-secrets-manager'],
+  // jsonb cannot hold U+0000 or a lone surrogate: such an event would only ever dead-letter.
+  admission: { refusesUnstorableText: true },
   deploy: {
     parameters: {
       postgresSecretName: optionalText,
