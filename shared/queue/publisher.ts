@@ -1,11 +1,7 @@
-import {
-  GetQueueAttributesCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-  type SendMessageBatchRequestEntry,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { Envelope } from '../envelope';
 import type { SinkName } from '../sinks/types';
+import { SendMessageBatchSender } from './send-message-batch';
 import {
   checkEach,
   recordFailure,
@@ -45,6 +41,8 @@ const BUILT_BODY = Symbol('eventgate.queueMessageBody');
 interface BuiltBody {
   body: string;
   bytes: number;
+  /** The SendMessageBatch entry without its `Id`, as JSON, built on first send and kept for the other sinks. */
+  entryTail?: string;
 }
 
 function builtBody(envelope: Envelope): BuiltBody {
@@ -57,6 +55,17 @@ function builtBody(envelope: Envelope): BuiltBody {
   const built = { body, bytes: Buffer.byteLength(body) };
   Object.defineProperty(envelope, BUILT_BODY, { value: built });
   return built;
+}
+
+/**
+ * The envelope's SendMessageBatch entry as JSON, for the entry id `id` (ids are small integers,
+ * unique within one call). Everything after the id is built once per envelope, whatever the number
+ * of sinks it goes to.
+ */
+function entryJson(envelope: Envelope, id: number): string {
+  const built = builtBody(envelope);
+  built.entryTail ??= `,"MessageBody":${JSON.stringify(built.body)},"MessageAttributes":${JSON.stringify(attributesOf(envelope))}}`;
+  return `{"Id":"${id}"${built.entryTail}`;
 }
 
 /** The message body for an envelope: its JSON, with characters SQS refuses written as escapes. */
@@ -118,9 +127,11 @@ export function chunkForBatches<T extends { bytes: number }>(messages: readonly 
  */
 export class QueuePublisher implements Delivery {
   private readonly entryRetries: number;
+  private readonly sender: SendMessageBatchSender;
 
   constructor(private readonly options: QueuePublisherOptions) {
     this.entryRetries = options.entryRetries ?? 2;
+    this.sender = new SendMessageBatchSender(options.client);
   }
 
   /** Each sink's queue answers: an accepted event can be enqueued (the worker's health is its alarms'). */
@@ -187,17 +198,11 @@ export class QueuePublisher implements Delivery {
       const byEntryId = new Map(pending.map((message, index) => [String(index), message]));
       let failed: Array<{ message: PreparedMessage; reason: string; retryable: boolean }>;
       try {
-        const result = await this.options.client.send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: pending.map((message, index) => ({
-              Id: String(index),
-              MessageBody: message.body,
-              MessageAttributes: attributesOf(message.envelope),
-            })),
-          }),
+        const result = await this.sender.sendSerialized(
+          queueUrl,
+          pending.map((message, index) => entryJson(message.envelope, index)),
         );
-        failed = (result.Failed ?? []).flatMap((entry) => {
+        failed = result.Failed.flatMap((entry) => {
           const message = entry.Id === undefined ? undefined : byEntryId.get(entry.Id);
           return message
             ? [
@@ -210,7 +215,7 @@ export class QueuePublisher implements Delivery {
             : [];
         });
       } catch (error) {
-        // The SDK already retried transient faults of the call itself.
+        // The sender already retried transient faults of the call itself, as the SDK would.
         failed = pending.map((message) => ({ message, reason: (error as Error).message, retryable: false }));
       }
       const retry = attempt < this.entryRetries ? failed.filter((entry) => entry.retryable) : [];
