@@ -268,7 +268,7 @@ async function s3UnderTest(peers: BenchPeers): Promise<SinkUnderTest> {
   };
 }
 
-interface DrainMeasurement {
+export interface DrainMeasurement {
   sink: SinkName;
   batchSize: number;
   eventsPerSecond: number;

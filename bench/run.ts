@@ -3,9 +3,10 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { benchColdStart } from './cold-start';
-import { benchDrain } from './drain';
+import { costFigures } from './cost-figures';
+import { benchDrain, type DrainMeasurement } from './drain';
 import { benchEndToEnd } from './e2e';
-import { benchIngest } from './ingest';
+import { benchIngest, type IngestMeasurements } from './ingest';
 import { benchReads } from './reads';
 import { divertProductOutput, diverted, say } from './output';
 import { startBenchPeers, type BenchPeers } from './peers';
@@ -100,6 +101,13 @@ async function main(): Promise<void> {
     await peers?.stop();
     process.removeListener('SIGINT', interrupted);
     process.removeListener('SIGTERM', interrupted);
+  }
+
+  // Priced from what the sections above counted and measured.
+  if (sections.includes('ingest')) {
+    const ingest = details.ingest as { measurements?: IngestMeasurements } | undefined;
+    const drain = details.drain as { measurements?: DrainMeasurement[] } | undefined;
+    figures.push(...costFigures(ingest?.measurements, drain?.measurements));
   }
 
   const durationSeconds = (performance.now() - started) / 1000;
