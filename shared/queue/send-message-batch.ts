@@ -14,23 +14,7 @@ import { HttpRequest } from '@smithy/core/transport';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { RetryErrorType, RetryStrategyV2, RetryToken } from '@smithy/types';
 
-/**
- * SendMessageBatch, the one call on the async ingest path, sent without the SDK's command
- * pipeline.
- *
- * Why not `client.send(new SendMessageBatchCommand(…))`: measured on one core, a one-entry call
- * costs 180–210 µs of CPU through the SDK's middleware stack (schema-driven serialisation, endpoint
- * rules, user agent, MD5 of every body sent and received) against a handler whose own work per
- * event is about 20 µs, so the SDK capped async ingest at a few thousand events/s. Here a call costs
- * the JSON, one SigV4 signature and the transport.
- *
- * What it keeps from the SDK is what matters for correctness, taken from the client's own resolved
- * configuration: its credentials (with their refresh), its request handler (keep-alive agent,
- * timeouts), its retry strategy (back-off and retry budget) and the signer from
- * `@smithy/signature-v4`. What it leaves out: endpoint rules (the queue URL names its endpoint,
- * which is what the SDK itself does with `useQueueUrlAsEndpoint`), the user agent, and the MD5
- * check of message bodies, which guards against corruption in transit that TLS already detects.
- */
+/** One SendMessageBatch call: the queue and up to 10 entries (see `SendMessageBatchSender`). */
 export interface SendMessageBatchInput {
   QueueUrl: string;
   Entries: readonly SendMessageBatchRequestEntry[];
@@ -84,6 +68,23 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * SendMessageBatch, the one call on the async ingest path, sent without the SDK's command
+ * pipeline.
+ *
+ * Why not `client.send(new SendMessageBatchCommand(…))`: measured on one core, a one-entry call
+ * costs 180–210 µs of CPU through the SDK's middleware stack (schema-driven serialisation, endpoint
+ * rules, user agent, MD5 of every body sent and received) against a handler whose own work per
+ * event is about 20 µs, so the SDK capped async ingest at a few thousand events/s. Here a call costs
+ * the JSON, one SigV4 signature and the transport.
+ *
+ * What it keeps from the SDK is what matters for correctness, taken from the client's own resolved
+ * configuration: its credentials (with their refresh), its request handler (keep-alive agent,
+ * timeouts), its retry strategy (back-off and retry budget) and the signer from
+ * `@smithy/signature-v4`. What it leaves out: endpoint rules (the queue URL names its endpoint,
+ * which is what the SDK itself does with `useQueueUrlAsEndpoint`), the user agent, and the MD5
+ * check of message bodies, which guards against corruption in transit that TLS already detects.
+ */
 export class SendMessageBatchSender {
   private readonly signer: SignatureV4;
   private fallbackStrategy: RetryStrategyV2 | undefined;
