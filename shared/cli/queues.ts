@@ -9,6 +9,7 @@ import {
 import { SINK_NAMES, isSinkName } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { SERVICE_NAME, dlqName, queueName } from '../queue/topology';
+import { describeError } from '../errors/describe';
 
 /** Where to find the sink queues: a deployed stage in AWS, or the local runtime on this machine. */
 export interface LocateOptions {
@@ -71,7 +72,7 @@ export function readLocalRuntimeState(stateDir: string): LocalRuntimeState {
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new QueueLookupError(`${file} is not valid JSON: ${(error as Error).message}`);
+    throw new QueueLookupError(`${file} is not valid JSON: ${describeError(error)}`);
   }
   const state = value as Partial<LocalRuntimeState> | null;
   if (
@@ -215,7 +216,7 @@ export function parseSinkName(value: string | undefined): SinkName | undefined {
 export function describeLookupFailure(error: unknown, local: boolean): string {
   if (error instanceof QueueLookupError) return error.message;
   const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   if (local && (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message))) return LOCAL_RUNTIME_NOT_RUNNING;
   return message;
 }

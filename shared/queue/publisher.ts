@@ -13,6 +13,7 @@ import {
   type DeliveryHealth,
   type DeliveryReport,
 } from '../delivery/types';
+import { describeError } from '../errors/describe';
 
 /** SQS caps: 10 entries and 1 MiB of payload per SendMessageBatch, 1 MiB per message. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
@@ -211,7 +212,7 @@ export class QueuePublisher implements Delivery {
         });
       } catch (error) {
         // The SDK already retried transient faults of the call itself.
-        failed = pending.map((message) => ({ message, reason: (error as Error).message, retryable: false }));
+        failed = pending.map((message) => ({ message, reason: describeError(error), retryable: false }));
       }
       const retry = attempt < this.entryRetries ? failed.filter((entry) => entry.retryable) : [];
       for (const entry of failed) {

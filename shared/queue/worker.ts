@@ -13,6 +13,7 @@ import { logger, startInvocation } from '../observability/logger';
 import type { DeliveryOutcome, Sink, SinkName } from '../sinks/types';
 import { chunkForBatches } from './publisher';
 import { retryDelaySeconds } from './topology';
+import { describeError } from '../errors/describe';
 
 export interface RetryBackoff {
   /** Delay before the second attempt; each later attempt waits twice as long. */
@@ -121,7 +122,7 @@ export function createWorkerHandler(options: WorkerOptions): WorkerHandler {
       try {
         envelopes.set(record.messageId, parseEnvelope(record.body));
       } catch (error) {
-        malformed.set(record.messageId, (error as Error).message);
+        malformed.set(record.messageId, describeError(error));
       }
     }
 

@@ -11,6 +11,7 @@ import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } 
 import { sdkRequestTimeouts, sleep, withTimeout } from '../../timeout';
 import { fillEventBridgeTemplate } from '../cloudevents';
 import { EVENTBRIDGE_MAX_ENTRY_BYTES, EVENTBRIDGE_TIME_FIELD_BYTES } from '../limits';
+import { describeError } from '../../errors/describe';
 
 export interface EventBridgeSinkOptions {
   /** ARN (or name) of the event bus. */
@@ -79,12 +80,6 @@ export function chunkEntries<T extends { size: number }>(entries: readonly T[]):
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof Error)
-    return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
-  return String(error);
 }
 
 /**
@@ -156,7 +151,7 @@ export class EventBridgeSink implements Sink {
       );
       return { status: 'ok' };
     } catch (error) {
-      return { status: 'down', message: errorText(error) };
+      return { status: 'down', message: describeError(error, { withName: true }) };
     }
   }
 
@@ -189,7 +184,7 @@ export class EventBridgeSink implements Sink {
       // The SDK has already retried what it considers retryable; the queue retries the rest later.
       const sinkError = new SinkError(
         'eventbridge',
-        `EventBridge PutEvents failed: ${errorText(error)}`,
+        `EventBridge PutEvents failed: ${describeError(error, { withName: true })}`,
         true,
         {
           cause: error,

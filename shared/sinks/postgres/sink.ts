@@ -10,6 +10,7 @@ import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } 
 import { withTimeout } from '../../timeout';
 import type { CompiledProjections } from './projections/compile';
 import { ProjectionWriter } from './projections/writer';
+import { describeError } from '../../errors/describe';
 
 export { postgresSinkOptionsFromConfig, type PostgresConfigDependencies } from './config';
 export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from './pool';
@@ -288,7 +289,7 @@ export class PostgresSink implements Sink {
       table = this.tables.tableFor(topic);
     } catch (error) {
       // A clash of table names is fixed in config, not by retrying.
-      return fail(entries, new SinkError('postgres', (error as Error).message, false, { cause: error }));
+      return fail(entries, new SinkError('postgres', describeError(error), false, { cause: error }));
     }
 
     const rows: PendingRow[] = [];
@@ -296,7 +297,7 @@ export class PostgresSink implements Sink {
       try {
         rows.push({ index: entry.index, id: entry.id, values: rowValues(entry.event) });
       } catch (error) {
-        fail([entry], new SinkError('postgres', `event ${entry.id}: ${(error as Error).message}`, false));
+        fail([entry], new SinkError('postgres', `event ${entry.id}: ${describeError(error)}`, false));
       }
     }
     if (rows.length === 0) return;
