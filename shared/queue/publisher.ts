@@ -4,6 +4,7 @@ import {
   SQSClient,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
+import { chunkBy, type ChunkLimits } from '../batching/chunk';
 import type { Envelope } from '../envelope';
 import type { SinkName } from '../sinks/types';
 import {
@@ -91,26 +92,16 @@ function attributesOf(envelope: Envelope): SendMessageBatchRequestEntry['Message
   };
 }
 
-/** Splits messages into SendMessageBatch calls within the entry-count and byte limits. */
-export function chunkForBatches<T extends { bytes: number }>(messages: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let currentBytes = 0;
-  for (const message of messages) {
-    const size = message.bytes + ATTRIBUTE_ALLOWANCE;
-    if (
-      current.length === SQS_MAX_BATCH_ENTRIES ||
-      (current.length > 0 && currentBytes + size > SQS_MAX_PAYLOAD_BYTES)
-    ) {
-      chunks.push(current);
-      current = [];
-      currentBytes = 0;
-    }
-    current.push(message);
-    currentBytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+/**
+ * SendMessageBatch's limits for messages whose attributes fit in ATTRIBUTE_ALLOWANCE (every message
+ * the gateway sends): 10 entries, their bodies and that allowance each within the 1 MiB payload.
+ */
+export function sendBatchLimits<T>(bodyBytes: (message: T) => number): ChunkLimits<T> {
+  return {
+    maxCount: SQS_MAX_BATCH_ENTRIES,
+    maxBytes: SQS_MAX_PAYLOAD_BYTES,
+    sizeOf: (message) => bodyBytes(message) + ATTRIBUTE_ALLOWANCE,
+  };
 }
 
 /**
@@ -173,7 +164,10 @@ export class QueuePublisher implements Delivery {
       return;
     }
     await Promise.all(
-      chunkForBatches(messages).map((chunk) => this.sendChunk(sink, queueUrl, chunk, report)),
+      chunkBy(
+        messages,
+        sendBatchLimits((message: PreparedMessage) => message.bytes),
+      ).map((chunk) => this.sendChunk(sink, queueUrl, chunk, report)),
     );
   }
 

@@ -12,6 +12,7 @@ import { sdkRequestTimeouts, sleep, withTimeout } from '../../timeout';
 import { fillEventBridgeTemplate } from '../cloudevents';
 import { EVENTBRIDGE_MAX_ENTRY_BYTES, EVENTBRIDGE_TIME_FIELD_BYTES } from '../limits';
 import { describeError } from '../../errors/describe';
+import { chunkBy, type ChunkLimits } from '../../batching/chunk';
 
 export interface EventBridgeSinkOptions {
   /** ARN (or name) of the event bus. */
@@ -61,26 +62,12 @@ interface PendingEntry {
   size: number;
 }
 
-/** Splits entries into PutEvents calls that respect both the count and the size limit. */
-export function chunkEntries<T extends { size: number }>(entries: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let currentBytes = 0;
-  for (const entry of entries) {
-    if (
-      current.length === MAX_ENTRIES_PER_CALL ||
-      (current.length > 0 && currentBytes + entry.size > MAX_CALL_BYTES)
-    ) {
-      chunks.push(current);
-      current = [];
-      currentBytes = 0;
-    }
-    current.push(entry);
-    currentBytes += entry.size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
+/** How entries are split into PutEvents calls: both the count and the size limit. */
+export const PUT_EVENTS_LIMITS: ChunkLimits<{ size: number }> = {
+  maxCount: MAX_ENTRIES_PER_CALL,
+  maxBytes: MAX_CALL_BYTES,
+  sizeOf: (entry) => entry.size,
+};
 
 /**
  * Sends events to an EventBridge bus with PutEvents. `Detail` is the event exactly as the client
@@ -119,7 +106,9 @@ export class EventBridgeSink implements Sink {
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       if (attempt > 1) await sleep(this.backoffMs(attempt - 1));
       const lastAttempt = attempt >= this.maxAttempts;
-      const rounds = await Promise.all(chunkEntries(pending).map((chunk) => this.putChunk(chunk)));
+      const rounds = await Promise.all(
+        chunkBy(pending, PUT_EVENTS_LIMITS).map((chunk) => this.putChunk(chunk)),
+      );
       const retry: PendingEntry[] = [];
       for (const results of rounds) {
         for (const { pending: item, result } of results) {

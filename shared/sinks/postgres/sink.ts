@@ -11,6 +11,7 @@ import { withTimeout } from '../../timeout';
 import type { CompiledProjections } from './projections/compile';
 import { ProjectionWriter } from './projections/writer';
 import { describeError } from '../../errors/describe';
+import { chunkBy } from '../../batching/chunk';
 
 export { postgresSinkOptionsFromConfig, type PostgresConfigDependencies } from './config';
 export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from './pool';
@@ -144,12 +145,6 @@ function rowValues(event: Envelope): unknown[] {
     cloudEvent,
     event.schemaVersion ?? null,
   ];
-}
-
-function chunked<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
 }
 
 /**
@@ -319,7 +314,7 @@ export class PostgresSink implements Sink {
     const target = qualifiedName(this.schema, table);
     let stopped: unknown;
     try {
-      for (const chunk of chunked(rows, MAX_ROWS_PER_STATEMENT)) {
+      for (const chunk of chunkBy(rows, { maxCount: MAX_ROWS_PER_STATEMENT })) {
         if (stopped !== undefined) {
           fail(chunk, this.retryableError(table, stopped));
           continue;
