@@ -26,7 +26,7 @@ import {
   type QueueLocation,
 } from './queues';
 import type { SinkName } from '../sinks/types';
-import { systemClock } from '../queue/redrive';
+import { systemClock } from '../clock';
 import { describeError } from '../errors/describe';
 
 const DEFAULT_WATCH_SECONDS = '5';
