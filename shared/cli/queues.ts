@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SQSClient,
   type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
+import { resolveStateDir, runtimeInfoFile } from '../local/state-folder';
 import { SINK_NAMES, isSinkName } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { SERVICE_NAME, dlqName, queueName } from '../queue/topology';
@@ -60,13 +60,8 @@ export interface LocalRuntimeState {
   queues: Partial<Record<SinkName, { queueUrl: string; dlqUrl: string }>>;
 }
 
-export function stateDirectory(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
-  const configured = env.EVENTGATE_STATE_DIR;
-  return configured !== undefined && configured !== '' ? configured : join(cwd, '.eventgate');
-}
-
 export function readLocalRuntimeState(stateDir: string): LocalRuntimeState {
-  const file = join(stateDir, 'runtime.json');
+  const file = runtimeInfoFile(stateDir);
   if (!existsSync(file)) throw new QueueLookupError(LOCAL_RUNTIME_NOT_RUNNING);
   let value: unknown;
   try {
@@ -99,7 +94,7 @@ export async function locateQueues(
 }
 
 function locateLocal(options: LocateOptions, sinks: readonly SinkName[]): QueueLocation {
-  const stateDir = stateDirectory(options.env, options.cwd);
+  const stateDir = resolveStateDir({ env: options.env, cwd: options.cwd });
   const state = readLocalRuntimeState(stateDir);
   const client = new SQSClient({
     endpoint: state.sqsEndpoint,
