@@ -3,6 +3,7 @@
 require('tsx/cjs');
 // The SDK warns on every command that its 2027 releases will need Node 22; the README says so once.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { describeError } = require('../shared/errors/describe.ts');
 require('../shared/cli/main.ts')
   .main(process.argv.slice(2))
   .then(
@@ -10,7 +11,7 @@ require('../shared/cli/main.ts')
       process.exitCode = code;
     },
     (error) => {
-      console.error(error instanceof Error ? error.message : error);
+      console.error(describeError(error));
       process.exitCode = 1;
     },
   );

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/errors';
 import { splitTopicEntry } from './read-access';
+import { describeError } from '../errors/describe';
 
 /** A field of the event that a restricted user may only send with values matching one of the patterns. */
 export interface FieldRule {
@@ -148,7 +149,7 @@ export function compileFullMatch(pattern: string, where: string): RegExp {
       return new RegExp(anchored);
     } catch {
       throw new ConfigError(
-        `${where}: invalid pattern ${JSON.stringify(pattern)}: ${(unicodeError as Error).message}`,
+        `${where}: invalid pattern ${JSON.stringify(pattern)}: ${describeError(unicodeError)}`,
       );
     }
   }

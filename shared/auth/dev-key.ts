@@ -3,6 +3,7 @@ import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { ConfigError } from '../config/errors';
+import { describeError } from '../errors/describe';
 
 /**
  * RS256 rather than ES256: the Python EventGate and tools built for it only understand RSA keys, so
@@ -100,7 +101,7 @@ async function readStoredKey(keyPath: string): Promise<StoredKey | undefined> {
     text = await readFile(keyPath, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`cannot read ${keyPath}: ${(error as Error).message}`);
+    throw new ConfigError(`cannot read ${keyPath}: ${describeError(error)}`);
   }
   // A damaged file is reported, never replaced: it may be a key someone relies on.
   let parsed: unknown;
@@ -131,7 +132,7 @@ function fromStored(stored: StoredKey, keyPath: string): DevSigningKey {
   try {
     privateKey = createPrivateKey({ key: stored.privateJwk as JsonWebKey, format: 'jwk' });
   } catch (error) {
-    throw new ConfigError(`${keyPath} holds an unusable key: ${(error as Error).message}`);
+    throw new ConfigError(`${keyPath} holds an unusable key: ${describeError(error)}`);
   }
   const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
   return {

@@ -6,6 +6,7 @@ import { isS3Uri, readText } from '../config/source';
 import { ConfigError } from '../config/errors';
 import { withTimeout } from '../timeout';
 import { logger } from '../observability/logger';
+import { describeError } from '../errors/describe';
 
 /** The only signature algorithms a token may use. */
 export type SigningAlgorithm = 'RS256' | 'ES256';
@@ -152,7 +153,7 @@ export class KeyStore {
       this.logger.warn('token key refresh failed; keeping the previous keys', {
         reason: why,
         source: this.url,
-        error: (error as Error).message,
+        error: describeError(error),
       });
       return false;
     }
@@ -179,7 +180,7 @@ export class KeyStore {
       this.lastFailure =
         error instanceof ConfigError
           ? error
-          : new ConfigError(`cannot load token keys from ${location}: ${(error as Error).message}`);
+          : new ConfigError(`cannot load token keys from ${location}: ${describeError(error)}`);
       throw this.lastFailure;
     }
   }
@@ -253,9 +254,7 @@ async function fromEncoded(entry: Record<string, unknown>, where: string): Promi
           type: 'spki',
         });
   } catch (error) {
-    throw new ConfigError(
-      `${where} is not a public key (base64 DER SPKI or PEM): ${(error as Error).message}`,
-    );
+    throw new ConfigError(`${where} is not a public key (base64 DER SPKI or PEM): ${describeError(error)}`);
   }
   const kid = typeof entry.kid === 'string' && entry.kid !== '' ? entry.kid : undefined;
   return checked({ kid, family: familyOf(key, where), key }, where);
@@ -288,7 +287,7 @@ async function fromJwk(entry: Record<string, unknown>, where: string): Promise<V
     key = (await importJWK(publicJwk, FAMILY_ALGORITHM[family])) as KeyObject;
   } catch (error) {
     throw new ConfigError(
-      `${where}${kid ? ` (kid ${kid})` : ''} is not a valid JWK: ${(error as Error).message}`,
+      `${where}${kid ? ` (kid ${kid})` : ''} is not a valid JWK: ${describeError(error)}`,
     );
   }
   return checked({ kid, family, key }, where);

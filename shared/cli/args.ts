@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { describeError } from '../errors/describe';
 
 /** Bad command line: the command prints the message (and a pointer to --help) and exits with 2. */
 export class UsageError extends Error {
@@ -82,7 +83,7 @@ export function parseCommandArgs<S extends OptionSpecs>(
 
 function describeParseError(error: unknown): string {
   const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const flag = /'([^']+)'/.exec(message)?.[1];
     return `unknown option ${flag ?? message}`;

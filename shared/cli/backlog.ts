@@ -26,7 +26,8 @@ import {
   type QueueLocation,
 } from './queues';
 import type { SinkName } from '../sinks/types';
-import { systemClock } from '../queue/redrive';
+import { systemClock } from '../clock';
+import { describeError } from '../errors/describe';
 
 const DEFAULT_WATCH_SECONDS = '5';
 
@@ -159,7 +160,7 @@ export async function collectBacklog(
         entry.oldestAgeSeconds = ages.get(names[index] ?? '') ?? null;
       });
     } catch (error) {
-      warnings.push(`oldest age unavailable: ${error instanceof Error ? error.message : String(error)}`);
+      warnings.push(`oldest age unavailable: ${describeError(error)}`);
     }
   }
   const report: BacklogReport = {

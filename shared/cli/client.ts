@@ -8,6 +8,7 @@ import { ISSUANCE_DEFAULTS } from '../issuer/issuer';
 import { generateSecret, hashSecret } from '../issuer/secret-hash';
 import { generateSigningKeyPem, type IssuerAlgorithm } from '../issuer/signing-key';
 import type { Command } from './main';
+import { describeError } from '../errors/describe';
 
 const HELP = `Usage: eventgate client <add|rotate|remove|list> [CLIENT_ID] [options]
        eventgate client key [--out FILE] [--alg ES256|RS256]
@@ -52,7 +53,7 @@ async function writeKey(confDir: string, out: string | undefined, algorithm: str
     // Never overwrite: replacing the key invalidates every token issued with the old one.
     await writeFile(file, generateSigningKeyPem(algorithm as IssuerAlgorithm), { mode: 0o600, flag: 'wx' });
   } catch (error) {
-    console.error(`cannot write ${file}: ${(error as Error).message}`);
+    console.error(`cannot write ${file}: ${describeError(error)}`);
     return 1;
   }
   console.log(`wrote a new ${algorithm} signing key to ${file}`);

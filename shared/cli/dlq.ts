@@ -26,6 +26,8 @@ import {
   queueCounts,
   type LocateOptions,
 } from './queues';
+import { chunkBy } from '../batching/chunk';
+import { SQS_MAX_BATCH_ENTRIES } from '../queue/publisher';
 import { SINK_NAMES } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 
@@ -139,7 +141,7 @@ export async function peekQueue(client: SQSClient, queueUrl: string, max: number
       const { Messages = [] } = await client.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(10, max - held.size),
+          MaxNumberOfMessages: Math.min(SQS_MAX_BATCH_ENTRIES, max - held.size),
           VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
           WaitTimeSeconds: 0,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
@@ -151,12 +153,11 @@ export async function peekQueue(client: SQSClient, queueUrl: string, max: number
       for (const message of fresh) held.set(message.MessageId as string, message);
     }
   } finally {
-    const messages = [...held.values()];
-    for (let start = 0; start < messages.length; start += 10) {
+    for (const chunk of chunkBy([...held.values()], { maxCount: SQS_MAX_BATCH_ENTRIES })) {
       await client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
-          Entries: messages.slice(start, start + 10).map((message, index) => ({
+          Entries: chunk.map((message, index) => ({
             Id: String(index),
             ReceiptHandle: message.ReceiptHandle as string,
             VisibilityTimeout: 0,

@@ -1,14 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SQSClient,
   type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
+import { resolveStateDir, runtimeInfoFile } from '../local/state-folder';
 import { SINK_NAMES, isSinkName } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { SERVICE_NAME, dlqName, queueName } from '../queue/topology';
+import { describeError } from '../errors/describe';
 
 /** Where to find the sink queues: a deployed stage in AWS, or the local runtime on this machine. */
 export interface LocateOptions {
@@ -59,19 +60,14 @@ export interface LocalRuntimeState {
   queues: Partial<Record<SinkName, { queueUrl: string; dlqUrl: string }>>;
 }
 
-export function stateDirectory(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
-  const configured = env.EVENTGATE_STATE_DIR;
-  return configured !== undefined && configured !== '' ? configured : join(cwd, '.eventgate');
-}
-
 export function readLocalRuntimeState(stateDir: string): LocalRuntimeState {
-  const file = join(stateDir, 'runtime.json');
+  const file = runtimeInfoFile(stateDir);
   if (!existsSync(file)) throw new QueueLookupError(LOCAL_RUNTIME_NOT_RUNNING);
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new QueueLookupError(`${file} is not valid JSON: ${(error as Error).message}`);
+    throw new QueueLookupError(`${file} is not valid JSON: ${describeError(error)}`);
   }
   const state = value as Partial<LocalRuntimeState> | null;
   if (
@@ -98,7 +94,7 @@ export async function locateQueues(
 }
 
 function locateLocal(options: LocateOptions, sinks: readonly SinkName[]): QueueLocation {
-  const stateDir = stateDirectory(options.env, options.cwd);
+  const stateDir = resolveStateDir({ env: options.env, cwd: options.cwd });
   const state = readLocalRuntimeState(stateDir);
   const client = new SQSClient({
     endpoint: state.sqsEndpoint,
@@ -215,7 +211,7 @@ export function parseSinkName(value: string | undefined): SinkName | undefined {
 export function describeLookupFailure(error: unknown, local: boolean): string {
   if (error instanceof QueueLookupError) return error.message;
   const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   if (local && (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message))) return LOCAL_RUNTIME_NOT_RUNNING;
   return message;
 }

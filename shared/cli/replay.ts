@@ -24,15 +24,13 @@ import {
 } from './queues';
 import { SINK_NAMES } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
+import { systemClock } from '../clock';
+import { redrive, type RedriveOptions, type RedriveResult } from '../queue/redrive/move-loop';
 import {
   nativeRedriveStatus,
-  redrive,
   startNativeRedrive,
-  systemClock,
   type NativeMoveStatus,
-  type RedriveOptions,
-  type RedriveResult,
-} from '../queue/redrive';
+} from '../queue/redrive/native-move-task';
 
 const OPTIONS = {
   topic: {

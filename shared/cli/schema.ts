@@ -11,6 +11,7 @@ import {
 } from '../schemas/compatibility';
 import { compileSchema } from '../validation/validator';
 import type { Command } from './main';
+import { describeError } from '../errors/describe';
 
 const HELP = `Usage: eventgate schema check <topic> <new-schema.json> [--conf DIR] [--mode MODE]
 
@@ -56,7 +57,7 @@ async function check(args: string[]): Promise<number> {
     candidate = JSON.parse(await readFile(schemaFile, 'utf8'));
     compileSchema(candidate, schemaFile);
   } catch (error) {
-    console.error(`${schemaFile}: ${(error as Error).message}`);
+    console.error(`${schemaFile}: ${describeError(error)}`);
     return 1;
   }
   const mode = (values.mode as CompatibilityMode | undefined) ?? topic.mode;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ensureDevSigningKey, mintToken } from '../auth/dev-key';
 import { DEFAULTS } from '../config/settings';
-import { defaultStateDir } from '../local/runtime';
+import { resolveStateDir } from '../local/state-folder';
 import type { Command } from './main';
 
 const HELP = `Usage: eventgate token [--subject NAME] [--ttl SECONDS] [--state-dir DIR]
@@ -44,7 +44,7 @@ export const command: Command = {
         `warning: a ${ttlSeconds}-second token is refused by a gateway with the default token_max_lifetime_seconds (${DEFAULTS.token_max_lifetime_seconds})`,
       );
     }
-    const key = await ensureDevSigningKey(values['state-dir'] ?? defaultStateDir());
+    const key = await ensureDevSigningKey(resolveStateDir({ explicit: values['state-dir'] }));
     console.log(
       await mintToken(key, {
         subject: values.subject as string,

@@ -21,6 +21,7 @@ import { discoverSchemaFiles, type SchemaFile } from '../schemas/layout';
 import type { Command } from './main';
 import { projectionProblems } from './validate-projections';
 import type { PostgresConfigKeys } from '../sinks/postgres/settings';
+import { describeError } from '../errors/describe';
 
 const HELP = `Usage: eventgate validate [--conf DIR]
 
@@ -37,10 +38,10 @@ interface Problem {
 }
 
 /** Line of a JSON syntax error, from the character offset V8 puts in its message. */
-function syntaxErrorLine(text: string, error: Error): number {
-  const position = /position (\d+)/.exec(error.message);
+function syntaxErrorLine(text: string, message: string): number {
+  const position = /position (\d+)/.exec(message);
   if (position) return text.slice(0, Number(position[1])).split('\n').length;
-  const line = /line (\d+)/.exec(error.message);
+  const line = /line (\d+)/.exec(message);
   return line ? Number(line[1]) : 1;
 }
 
@@ -65,13 +66,14 @@ async function readJsonFile(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    problems.push({ file, line: 0, message: `cannot read: ${(error as Error).message}` });
+    problems.push({ file, line: 0, message: `cannot read: ${describeError(error)}` });
     return null;
   }
   try {
     return { text, value: JSON.parse(text) };
   } catch (error) {
-    problems.push({ file, line: syntaxErrorLine(text, error as Error), message: (error as Error).message });
+    const message = describeError(error);
+    problems.push({ file, line: syntaxErrorLine(text, message), message });
     return null;
   }
 }
@@ -115,7 +117,7 @@ async function validateSchemaVersions(
   try {
     discovered = await discoverSchemaFiles(schemasAt);
   } catch (error) {
-    const message = (error as Error).message;
+    const message = describeError(error);
     problems.push({ file: message.split(':')[0] ?? schemasAt, line: 1, message });
     return;
   }
@@ -146,7 +148,7 @@ async function validateSchemaVersions(
           problems.push(...locatedProblems(file, schema.text, error));
           continue;
         }
-        const message = (error as Error).message;
+        const message = describeError(error);
         problems.push({ file, line: lineMentioning(schema.text, quotedNames(message)), message });
       }
     }
@@ -193,7 +195,7 @@ export async function validateConfiguration(
       try {
         parseAccessMap(access.value, accessLocation);
       } catch (error) {
-        const message = (error as Error).message;
+        const message = describeError(error);
         problems.push({
           file: accessLocation,
           line: lineMentioning(access.text, quotedNames(message)),
@@ -245,7 +247,7 @@ export async function validateConfiguration(
         },
       }).current();
     } catch (error) {
-      const message = (error as Error).message;
+      const message = describeError(error);
       problems.push({ file: configFile, line: lineMentioning(config.text, quotedNames(message)), message });
     }
   }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from './errors';
+import { describeError } from '../errors/describe';
 
 export { ConfigError };
 
@@ -54,7 +55,7 @@ export async function readText(location: string): Promise<string> {
     return await response.Body.transformToString('utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot read ${location}: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError(`cannot read ${location}: ${describeError(error)}`, { cause: error });
   }
 }
 
@@ -63,6 +64,6 @@ export async function readJson(location: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${location} is not valid JSON: ${(error as Error).message}`);
+    throw new ConfigError(`${location} is not valid JSON: ${describeError(error)}`);
   }
 }

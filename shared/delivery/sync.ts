@@ -2,6 +2,7 @@ import type { Envelope } from '../envelope';
 import type { Sink, SinkName } from '../sinks/types';
 import { checkEach, recordFailure, type Delivery, type DeliveryHealth, type DeliveryReport } from './types';
 import { withTimeout } from '../timeout';
+import { describeError } from '../errors/describe';
 
 export type SinkProvider = (name: SinkName) => Promise<Sink>;
 
@@ -44,7 +45,7 @@ export class SyncDelivery implements Delivery {
           }
         } catch (error) {
           for (const event of events)
-            recordFailure(report, event.id, { type: name, message: (error as Error).message });
+            recordFailure(report, event.id, { type: name, message: describeError(error) });
         }
       }),
     );

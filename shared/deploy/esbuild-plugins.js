@@ -4,13 +4,14 @@
 // library only when its sink is built. So a bundle may leave out the client packages of the sinks
 // its function never writes to: a worker carries its own sink's client only, and the ingest
 // function (which only enqueues for async topics) carries the clients of the sinks listed in the
-// `syncSinks` param, which sync topics write to straight from it. Each definition names its
-// client packages (`clientPackages`).
+// `syncSinks` param, which sync topics write to straight from it, and the read function the client
+// of the sink it reads from (`servesReads`). Each definition names its client packages
+// (`clientPackages`).
 
 const path = require('node:path');
 
 const INGEST_ENTRY = path.join('functions', 'ingest.ts');
-// The read API reads the Postgres sink's tables with that sink's client and connection settings.
+// The read API reads a sink's store with that sink's client: the definition that `servesReads`.
 const READ_ENTRY = path.join('functions', 'read.ts');
 const WORKER_ENTRY = /functions[\\/]workers[\\/]([^\\/]+)\.ts$/;
 
@@ -31,28 +32,32 @@ function syncSinksOf(serverless) {
   return value.split(',').map((sink) => sink.trim());
 }
 
-/** The sinks a function's bundle writes to: a worker its own, the ingest function the sync sinks. */
-function sinksWrittenBy(entries, syncSinks) {
-  const written = new Set();
+/**
+ * The sinks whose clients a function's bundle uses: a worker its own, the ingest function the sync
+ * sinks, the read function the sink it reads from.
+ */
+function sinksUsedBy(entries, syncSinks, definitions) {
+  const used = new Set();
   for (const entry of entries) {
     const worker = WORKER_ENTRY.exec(entry);
-    if (worker) written.add(worker[1]);
-    else if (entry.endsWith(INGEST_ENTRY)) syncSinks.forEach((sink) => written.add(sink));
-    else if (entry.endsWith(READ_ENTRY)) written.add('postgres');
+    if (worker) used.add(worker[1]);
+    else if (entry.endsWith(INGEST_ENTRY)) syncSinks.forEach((sink) => used.add(sink));
+    else if (entry.endsWith(READ_ENTRY))
+      definitions.filter((definition) => definition.servesReads).forEach(({ name }) => used.add(name));
     else return undefined; // an entry we know nothing about keeps every client
   }
-  return written;
+  return used;
 }
 
-/** Marks the client packages of sinks a function never writes to as external for its build. */
+/** Marks the client packages of sinks a function never uses as external for its build. */
 function leaveOutClients(syncSinks, definitions) {
   return {
     name: 'eventgate-leave-out-clients',
     setup(build) {
-      const written = sinksWrittenBy(entryPointsOf(build), syncSinks);
-      if (written === undefined) return;
+      const used = sinksUsedBy(entryPointsOf(build), syncSinks, definitions);
+      if (used === undefined) return;
       const packages = definitions
-        .filter((definition) => !written.has(definition.name))
+        .filter((definition) => !used.has(definition.name))
         .flatMap((definition) => definition.clientPackages);
       if (packages.length === 0) return;
       const escaped = packages.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));

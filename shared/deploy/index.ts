@@ -143,14 +143,14 @@ export function buildDeployment(
     widgets.set(sink, contribution.widgets ?? []);
   }
 
-  // The read API reads what the Postgres sink wrote, so it is deployed with that sink.
-  const postgres = contributions.get('postgres');
-  if (postgres) {
-    const read = readFunction(params, postgres);
+  // The read API reads what one sink stored, so it is deployed with that sink, and only with it.
+  const readSource = catalog.readSource && contributions.get(catalog.readSource.name);
+  if (readSource) {
+    const read = readFunction(params, readSource);
     functions[READ_FUNCTION_KEY] = read;
     resources[roleLogicalId(READ_FUNCTION_KEY)] = functionRole(
       read.name,
-      readStatements(params, postgres),
+      readStatements(params, readSource),
       params,
     );
   }

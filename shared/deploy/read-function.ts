@@ -12,10 +12,11 @@ export const READ_FUNCTION_KEY = 'read';
 const READ_TIMEOUT_SECONDS = 15;
 
 /**
- * The read API as a function of its own, deployed with the Postgres sink it reads from: its own
- * concurrency, so a burst of reads never takes ingest's, and its own role.
+ * The read API as a function of its own, deployed with the sink it reads from (the one whose
+ * definition `servesReads`): its own concurrency, so a burst of reads never takes ingest's, and its
+ * own role. `source` is that sink's contribution: the read function connects as its worker does.
  */
-export function readFunction(params: DeployParameters, postgres: SinkDeployContribution): ServerlessFunction {
+export function readFunction(params: DeployParameters, source: SinkDeployContribution): ServerlessFunction {
   return {
     handler: 'functions/read.handler',
     name: functionName(params.service, params.stage, READ_FUNCTION_KEY),
@@ -23,7 +24,7 @@ export function readFunction(params: DeployParameters, postgres: SinkDeployContr
     role: roleLogicalId(READ_FUNCTION_KEY),
     timeout: Math.min(READ_TIMEOUT_SECONDS, params.ingestTimeoutSeconds),
     memorySize: params.memorySize,
-    environment: { ...postgres.environment },
+    environment: { ...source.environment },
     events: READ_ROUTES.flatMap((route) =>
       route.methods.map((method): Json => ({ httpApi: { method, path: route.path } })),
     ),
@@ -31,12 +32,12 @@ export function readFunction(params: DeployParameters, postgres: SinkDeployContr
   };
 }
 
-/** What the read function may do: fetch the database secret, and read configuration kept in S3. */
-export function readStatements(
-  params: DeployParameters,
-  postgres: SinkDeployContribution,
-): PolicyStatement[] {
-  const statements = postgres.statements.map((statement) => ({ ...statement, Sid: `Read${statement.Sid}` }));
+/**
+ * What the read function may do: what the sink's client may (for Postgres, fetch the database
+ * secret), and read configuration kept in S3.
+ */
+export function readStatements(params: DeployParameters, source: SinkDeployContribution): PolicyStatement[] {
+  const statements = source.statements.map((statement) => ({ ...statement, Sid: `Read${statement.Sid}` }));
   if (params.configBucket !== undefined) {
     statements.push({
       Sid: 'ReadConfiguration',

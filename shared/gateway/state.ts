@@ -15,6 +15,7 @@ import { logger } from '../observability/logger';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { loadTopicRegistry, type TopicRegistry } from '../topics/registry';
+import { describeError } from '../errors/describe';
 
 /** Everything the ingest function derives from configuration, loaded together and swapped whole. */
 export interface GatewayState {
@@ -59,7 +60,7 @@ async function loading<T>(file: string, step: () => Promise<T>): Promise<T> {
     return await step();
   } catch (error) {
     if (error instanceof ConfigLoadError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     const named = LEADING_LOCATION.exec(message)?.[1] ?? file;
     throw new ConfigLoadError(named, message, { cause: error });
   }

@@ -1,5 +1,6 @@
 import type { ApiError } from '../http/response';
 import { isRawJson, isUnsafeInteger, parseJsonExact } from '../json/exact';
+import { describeError } from '../errors/describe';
 
 export type ParsedBody =
   | {
@@ -98,7 +99,7 @@ export function parseEventsBody(body: Buffer | null, contentType: string | undef
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return invalid(`Request body is not valid JSON: ${(error as Error).message}`);
+    return invalid(`Request body is not valid JSON: ${describeError(error)}`);
   }
   const { problem, unsafeIntegers } = inspectStructure(value);
   if (problem !== null) return invalid(problem);

@@ -1,6 +1,7 @@
 import { brotliDecompressSync, gunzipSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import type { HttpRequest } from '../http/request';
 import type { ApiError } from '../http/response';
+import { describeError } from '../errors/describe';
 
 /** The `Content-Encoding` codings a producer may use, as named in the Accept-Encoding we answer with. */
 export const SUPPORTED_ENCODINGS = ['gzip', 'br', 'deflate'] as const;
@@ -98,7 +99,7 @@ export function decodeRequestBody(request: HttpRequest, maxBytes: number): Decod
           status: 400,
           error: {
             type: 'content_encoding',
-            message: `Request body is not valid ${coding} data: ${(error as Error).message}`,
+            message: `Request body is not valid ${coding} data: ${describeError(error)}`,
           },
         };
       }

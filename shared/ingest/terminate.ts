@@ -4,6 +4,7 @@ import type { HttpRequest } from '../http/request';
 import { errorResponse, json, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
 import { authenticate } from './post-events';
+import { describeError } from '../errors/describe';
 
 /**
  * `POST /terminate`: reload config, access map, schemas and keys now. An operator action: the
@@ -47,7 +48,7 @@ export async function terminate(
     reloaded = await loader.reload();
   } catch (error) {
     const file = error instanceof ConfigLoadError ? error.file : undefined;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     logger.error('configuration reload failed on request', { correlationId, file, error });
     return errorResponse(500, {
       type: 'config',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../config/errors';
 import { isSecretHash } from './secret-hash';
+import { describeError, errorName } from '../errors/describe';
 
 /** One client of the token endpoint. Only the hash of its secret is ever stored. */
 export interface ClientRecord {
@@ -73,7 +74,7 @@ export class FileClientStore implements ClientStore {
       text = await readFile(this.location, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { clients: {} };
-      throw new ConfigError(`cannot read ${this.location}: ${(error as Error).message}`);
+      throw new ConfigError(`cannot read ${this.location}: ${describeError(error)}`);
     }
     try {
       return parseClientsDocument(JSON.parse(text), this.location);
@@ -112,9 +113,9 @@ export class SecretsManagerClientStore implements ClientStore {
       ).send(new sdk.GetSecretValueCommand({ SecretId: this.secretId }));
       return parseClientsDocument(JSON.parse(answer.SecretString ?? '{}'), this.location);
     } catch (error) {
-      if ((error as Error).name === 'ResourceNotFoundException') return { clients: {} };
+      if (errorName(error) === 'ResourceNotFoundException') return { clients: {} };
       if (error instanceof ConfigError) throw error;
-      throw new ConfigError(`cannot read ${this.location}: ${(error as Error).message}`);
+      throw new ConfigError(`cannot read ${this.location}: ${describeError(error)}`);
     }
   }
 
@@ -125,7 +126,7 @@ export class SecretsManagerClientStore implements ClientStore {
     try {
       await client.send(new sdk.PutSecretValueCommand({ SecretId: this.secretId, SecretString }));
     } catch (error) {
-      if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+      if (errorName(error) !== 'ResourceNotFoundException') throw error;
       await client.send(new sdk.CreateSecretCommand({ Name: this.secretId, SecretString }));
     }
   }

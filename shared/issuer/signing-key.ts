@@ -4,6 +4,7 @@ import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 import { ConfigError } from '../config/errors';
 import { SECRETS_MANAGER_PREFIX } from './clients';
+import { describeError } from '../errors/describe';
 
 export type IssuerAlgorithm = 'RS256' | 'ES256';
 
@@ -27,7 +28,7 @@ async function readPem(location: string, baseDir: string, region?: string): Prom
       return answer.SecretString;
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      throw new ConfigError(`cannot read the token signing key ${location}: ${(error as Error).message}`);
+      throw new ConfigError(`cannot read the token signing key ${location}: ${describeError(error)}`);
     } finally {
       client.destroy();
     }
@@ -46,7 +47,7 @@ export async function signingKeyFromPem(pem: string, source: string): Promise<Is
   try {
     privateKey = createPrivateKey(pem);
   } catch (error) {
-    throw new ConfigError(`${source} is not a PEM private key: ${(error as Error).message}`);
+    throw new ConfigError(`${source} is not a PEM private key: ${describeError(error)}`);
   }
   const details = privateKey.asymmetricKeyDetails ?? {};
   let algorithm: IssuerAlgorithm;

@@ -10,6 +10,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { describeError } from '../errors/describe';
 
 export type EmbeddedServerMessage = { type: 'ready'; address: string } | { type: 'failed'; message: string };
 
@@ -66,8 +67,6 @@ async function serve(settings: EmbeddedServerSettings): Promise<void> {
 if (require.main === module) {
   const settings = JSON.parse(process.argv[2] ?? '{}') as EmbeddedServerSettings;
   serve(settings).catch((error: unknown) => {
-    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) }, () =>
-      process.exit(1),
-    );
+    send({ type: 'failed', message: describeError(error) }, () => process.exit(1));
   });
 }

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { EmbeddedServerMessage, EmbeddedServerSettings } from './embedded-postgres-server';
 import { exitDescription, supervise, type ChildRun } from './supervisor';
+import { describeError } from '../errors/describe';
 
 export interface EmbeddedPostgresOptions {
   /** Directory the database lives in across restarts (e.g. `.eventgate/pgdata`); in memory when absent. */
@@ -78,7 +79,7 @@ async function launch(
     child.kill('SIGKILL');
     await exited(child);
     const detail = stderr.trim() === '' ? '' : `\n${stderr.trim()}`;
-    throw new Error(`embedded postgres: ${(error as Error).message}${detail}`, { cause: error });
+    throw new Error(`embedded postgres: ${describeError(error)}${detail}`, { cause: error });
   } finally {
     clearTimeout(timer);
     child.removeAllListeners('exit');

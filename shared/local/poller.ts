@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { chunkBy } from '../batching/chunk';
 import { logger } from '../observability/logger';
 
 export interface PollerOptions {
@@ -150,8 +151,7 @@ export class EventSourcePoller {
       return;
     }
     const done = records.filter((record) => !failed.has(record.messageId));
-    for (let start = 0; start < done.length; start += MAX_PER_RECEIVE) {
-      const chunk = done.slice(start, start + MAX_PER_RECEIVE);
+    for (const chunk of chunkBy(done, { maxCount: MAX_PER_RECEIVE })) {
       await this.options.sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.options.queueUrl,

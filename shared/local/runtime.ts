@@ -20,6 +20,7 @@ import { startLocalHttpServer, type LocalHttpServer } from './http-server';
 import { EventSourcePoller } from './poller';
 import { createSinkQueues, type SinkQueues } from './queues';
 import { withRuntimeHealth, type RuntimeDependency } from './runtime-health';
+import { resolveStateDir, runtimeInfoFile } from './state-folder';
 import { acquireStateLock } from './state-lock';
 import { createQuarantineQueue, QUARANTINE_QUEUE_URL_VARIABLE } from '../quarantine/queue';
 
@@ -29,7 +30,7 @@ const LOCAL_REGION = 'us-east-1';
 export interface LocalRuntimeOptions {
   port?: number;
   confDir?: string;
-  /** Keys, the embedded database and runtime.json live here. Default `<cwd>/.eventgate`. */
+  /** Keys, the embedded database and runtime.json live here. Default: see ./state-folder.ts. */
   stateDir?: string;
   env?: NodeJS.ProcessEnv;
   /** Changes to the shared topology for this run (tests shorten retries and batching windows). */
@@ -68,10 +69,6 @@ export interface LocalRuntime extends LocalRuntimeInfo {
   stop(): Promise<void>;
 }
 
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.EVENTGATE_STATE_DIR ?? path.join(process.cwd(), '.eventgate'));
-}
-
 /**
  * The whole system on one machine: the embedded SQS server with every sink's queue and DLQ, kept on
  * disk under the state folder, a poller per sink playing the Lambda event-source mapping, the real
@@ -80,7 +77,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
  * everything it started.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const stateDir = path.resolve(options.stateDir ?? defaultStateDir(options.env));
+  const stateDir = resolveStateDir({ explicit: options.stateDir, env: options.env });
   const confDir = path.resolve(options.confDir ?? defaultConfDir(options.env));
   await mkdir(stateDir, { recursive: true });
   // Before anything in the folder is opened: a second runtime must not touch the first one's files.
@@ -228,7 +225,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         [...queues].map(([sink, queue]) => [sink, { queueUrl: queue.queueUrl, dlqUrl: queue.dlqUrl }]),
       ),
     };
-    const infoFile = path.join(stateDir, 'runtime.json');
+    const infoFile = runtimeInfoFile(stateDir);
     await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`);
     stops.push(() => rm(infoFile, { force: true }));
     await lock.update({ url: http.url });

@@ -1,4 +1,5 @@
 import { logger } from '../observability/logger';
+import { describeError } from '../errors/describe';
 
 /** One run of a child process, as the supervisor sees it. */
 export interface ChildRun {
@@ -25,10 +26,6 @@ const RESTART_DELAYS_MS = [100, 500, 1_000, 2_000, 5_000];
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -59,8 +56,8 @@ export async function supervise(name: string, start: () => Promise<ChildRun>): P
         watch(run);
         return;
       } catch (error) {
-        problem = `exited unexpectedly (${how}); restart failed: ${describe(error)}`;
-        logger.error(`${name} could not be restarted; trying again`, { error: describe(error) });
+        problem = `exited unexpectedly (${how}); restart failed: ${describeError(error)}`;
+        logger.error(`${name} could not be restarted; trying again`, { error: describeError(error) });
       }
     }
   };

@@ -11,6 +11,7 @@ import { SERVICE_NAME } from '../queue/topology';
 import { quarantineMessageBody } from './keeper';
 import { QUARANTINE_VISIBILITY_TIMEOUT_SECONDS, quarantineQueueName } from './queue';
 import { parseQuarantineRecord, type QuarantineRecord } from './record';
+import { describeError } from '../errors/describe';
 
 /** The stage the local runtime names its queues with. */
 const LOCAL_STAGE = 'local';
@@ -101,7 +102,7 @@ export async function holdQuarantine(
       try {
         held.set(base.messageId, { ...base, record: parseQuarantineRecord(message.Body ?? '') });
       } catch (error) {
-        held.set(base.messageId, { ...base, record: null, problem: (error as Error).message });
+        held.set(base.messageId, { ...base, record: null, problem: describeError(error) });
       }
     }
   }

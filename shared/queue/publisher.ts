@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { chunkBy, type ChunkLimits } from '../batching/chunk';
 import type { Envelope } from '../envelope';
 import type { SinkName } from '../sinks/types';
 import { SendMessageBatchSender } from './send-message-batch';
@@ -9,6 +10,7 @@ import {
   type DeliveryHealth,
   type DeliveryReport,
 } from '../delivery/types';
+import { describeError } from '../errors/describe';
 
 /** SQS caps: 10 entries and 1 MiB of payload per SendMessageBatch, 1 MiB per message. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
@@ -105,26 +107,16 @@ function attributesOf(envelope: Envelope): SendMessageBatchRequestEntry['Message
   };
 }
 
-/** Splits messages into SendMessageBatch calls within the entry-count and byte limits. */
-export function chunkForBatches<T extends { bytes: number }>(messages: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let currentBytes = 0;
-  for (const message of messages) {
-    const size = message.bytes + ATTRIBUTE_ALLOWANCE;
-    if (
-      current.length === SQS_MAX_BATCH_ENTRIES ||
-      (current.length > 0 && currentBytes + size > SQS_MAX_PAYLOAD_BYTES)
-    ) {
-      chunks.push(current);
-      current = [];
-      currentBytes = 0;
-    }
-    current.push(message);
-    currentBytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+/**
+ * SendMessageBatch's limits for messages whose attributes fit in ATTRIBUTE_ALLOWANCE (every message
+ * the gateway sends): 10 entries, their bodies and that allowance each within the 1 MiB payload.
+ */
+export function sendBatchLimits<T>(bodyBytes: (message: T) => number): ChunkLimits<T> {
+  return {
+    maxCount: SQS_MAX_BATCH_ENTRIES,
+    maxBytes: SQS_MAX_PAYLOAD_BYTES,
+    sizeOf: (message) => bodyBytes(message) + ATTRIBUTE_ALLOWANCE,
+  };
 }
 
 /**
@@ -189,7 +181,10 @@ export class QueuePublisher implements Delivery {
       return;
     }
     await Promise.all(
-      chunkForBatches(messages).map((chunk) => this.sendChunk(sink, queueUrl, chunk, report)),
+      chunkBy(
+        messages,
+        sendBatchLimits((message: PreparedMessage) => message.bytes),
+      ).map((chunk) => this.sendChunk(sink, queueUrl, chunk, report)),
     );
   }
 
@@ -222,7 +217,7 @@ export class QueuePublisher implements Delivery {
         });
       } catch (error) {
         // The sender already retried transient faults of the call itself, as the SDK would.
-        failed = pending.map((message) => ({ message, reason: (error as Error).message, retryable: false }));
+        failed = pending.map((message) => ({ message, reason: describeError(error), retryable: false }));
       }
       const retry = attempt < this.entryRetries ? failed.filter((entry) => entry.retryable) : [];
       for (const entry of failed) {

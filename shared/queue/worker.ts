@@ -11,8 +11,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { parseEnvelope, type Envelope } from '../envelope';
 import { logger, startInvocation } from '../observability/logger';
 import type { DeliveryOutcome, Sink, SinkName } from '../sinks/types';
-import { chunkForBatches } from './publisher';
+import { chunkBy } from '../batching/chunk';
+import { sendBatchLimits, SQS_MAX_BATCH_ENTRIES } from './publisher';
 import { retryDelaySeconds } from './topology';
+import { describeError } from '../errors/describe';
 
 export interface RetryBackoff {
   /** Delay before the second attempt; each later attempt waits twice as long. */
@@ -121,7 +123,7 @@ export function createWorkerHandler(options: WorkerOptions): WorkerHandler {
       try {
         envelopes.set(record.messageId, parseEnvelope(record.body));
       } catch (error) {
-        malformed.set(record.messageId, (error as Error).message);
+        malformed.set(record.messageId, describeError(error));
       }
     }
 
@@ -232,8 +234,8 @@ async function parkInDlq(options: WorkerOptions, permanent: Permanent[], at: num
   const parked = new Set<string>();
   if (!options.dlqUrl || !options.sqs || permanent.length === 0) return parked;
   const sqs = options.sqs;
-  const sized = permanent.map((item) => ({ ...item, bytes: Buffer.byteLength(item.record.body) }));
-  for (const chunk of chunkForBatches(sized)) {
+  const limits = sendBatchLimits((item: Permanent) => Buffer.byteLength(item.record.body));
+  for (const chunk of chunkBy(permanent, limits)) {
     try {
       const result = await sqs.send(
         new SendMessageBatchCommand({
@@ -290,8 +292,7 @@ async function parkInDlq(options: WorkerOptions, permanent: Permanent[], at: num
  */
 async function deleteParked(options: WorkerOptions, parked: Permanent[]): Promise<void> {
   if (!options.queueUrl || !options.sqs || parked.length === 0) return;
-  for (let start = 0; start < parked.length; start += 10) {
-    const chunk = parked.slice(start, start + 10);
+  for (const chunk of chunkBy(parked, { maxCount: SQS_MAX_BATCH_ENTRIES })) {
     try {
       await options.sqs.send(
         new DeleteMessageBatchCommand({
@@ -360,8 +361,7 @@ async function pushBackRetries(
   backoff: RetryBackoff,
 ): Promise<void> {
   if (!options.queueUrl || !options.sqs || failed.length === 0) return;
-  for (let start = 0; start < failed.length; start += 10) {
-    const chunk = failed.slice(start, start + 10);
+  for (const chunk of chunkBy(failed, { maxCount: SQS_MAX_BATCH_ENTRIES })) {
     try {
       await options.sqs.send(
         new ChangeMessageVisibilityBatchCommand({

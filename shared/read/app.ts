@@ -5,6 +5,7 @@ import type { HttpRequest } from '../http/request';
 import { serveHttp, type HttpFunction } from '../http/serve';
 import { errorResponse, json, type HttpResponse } from '../http/response';
 import { logger } from '../observability/logger';
+import type { SinkName } from '../sinks/types';
 import type { Topic } from '../topics/registry';
 import { BadReadRequest, parseInstant, parseLimit } from './params';
 import { matchReadRoute } from './routes';
@@ -17,6 +18,8 @@ export type EventStoreProvider = () => Promise<EventStore | undefined>;
 export interface ReadAppOptions {
   state: GatewayStateLoader;
   store: EventStoreProvider;
+  /** The sink that stored what the store reads: an event found there was delivered to it. */
+  storedBy: SinkName;
   now?: () => number;
 }
 
@@ -44,7 +47,12 @@ async function requireStore(provider: EventStoreProvider): Promise<EventStore> {
   return store;
 }
 
-async function readEvent(store: EventStore, topic: Topic, eventId: string): Promise<HttpResponse> {
+async function readEvent(
+  store: EventStore,
+  storedBy: SinkName,
+  topic: Topic,
+  eventId: string,
+): Promise<HttpResponse> {
   if (!UUID.test(eventId)) {
     return errorResponse(400, { type: 'validation', message: `'${eventId}' is not an event id (a UUID)` });
   }
@@ -59,8 +67,8 @@ async function readEvent(store: EventStore, topic: Topic, eventId: string): Prom
     success: true,
     statusCode: 200,
     event,
-    // Only the Postgres sink keeps what it delivered; the others are listed as the topic's routes.
-    deliveries: [{ sink: 'postgres', status: 'delivered', at: event.storedAt }],
+    // Only the sink read here keeps what it delivered; the others are listed as the topic's routes.
+    deliveries: [{ sink: storedBy, status: 'delivered', at: event.storedAt }],
     sinks: topic.sinks,
   });
 }
@@ -129,7 +137,7 @@ async function route(request: HttpRequest, options: ReadAppOptions): Promise<Htt
     const store = await requireStore(options.store);
     switch (match.path) {
       case '/topics/{topic}/events/{eventId}':
-        return await readEvent(store, topic, match.params.eventId ?? '');
+        return await readEvent(store, options.storedBy, topic, match.params.eventId ?? '');
       case '/topics/{topic}/events':
         return await listEvents(store, topic, request.query);
       case '/stats/{topic}':

@@ -2,6 +2,7 @@ import { confDir as defaultConfDir, type GatewayConfig } from '../config/setting
 import { GatewayStateLoader } from '../gateway/state';
 import type { ApiGatewayEvent } from '../http/request';
 import type { HttpResponse } from '../http/response';
+import { postgresSink } from '../sinks/postgres';
 import { postgresSinkOptionsFromConfig } from '../sinks/postgres/config';
 import type { PostgresConfigKeys } from '../sinks/postgres/settings';
 import { createReadApp, type EventStoreProvider, type ReadApp } from './app';
@@ -47,7 +48,11 @@ function storeFollowingConfig(
 export function createReadHandler(options: ReadHandlerOptions = {}): ReadApp {
   const env = options.env ?? process.env;
   const state = new GatewayStateLoader({ confDir: options.confDir ?? defaultConfDir(env), env });
-  return createReadApp({ state, store: storeFollowingConfig(state, env, options.store ?? {}) });
+  return createReadApp({
+    state,
+    store: storeFollowingConfig(state, env, options.store ?? {}),
+    storedBy: postgresSink.name,
+  });
 }
 
 /** One HTTP entry point for both apps, as the local runtime serves them: read routes go to `read`. */

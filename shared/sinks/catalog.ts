@@ -16,12 +16,21 @@ export const SINK_DEFINITIONS: readonly SinkDefinition[] = [
 /** A list of sink definitions, looked up by name. Tests build their own with extra definitions. */
 export class SinkCatalog {
   readonly names: readonly SinkName[];
+  /** The sink whose stored events the read API serves, if the catalog has one. */
+  readonly readSource: SinkDefinition | undefined;
   private readonly byName: ReadonlyMap<SinkName, SinkDefinition>;
 
   constructor(readonly definitions: readonly SinkDefinition[]) {
     this.byName = new Map(definitions.map((definition) => [definition.name, definition]));
     if (this.byName.size !== definitions.length) throw new Error('two sink definitions share a name');
     this.names = definitions.map((definition) => definition.name);
+    const readSources = definitions.filter((definition) => definition.servesReads === true);
+    if (readSources.length > 1) {
+      throw new Error(
+        `only one sink can serve reads, not ${readSources.map(({ name }) => name).join(' and ')}`,
+      );
+    }
+    this.readSource = readSources[0];
   }
 
   has(name: string): boolean {

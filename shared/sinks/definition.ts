@@ -118,6 +118,12 @@ export interface SinkDefinition {
   readonly clientPackages: readonly string[];
   /** Limits checked at ingest; none when the sink takes whatever the queue carries. */
   readonly admission?: SinkAdmission;
+  /**
+   * The read API (shared/read) reads what this sink stores. The read function is deployed when this
+   * sink is, with its environment and statements, and bundled with its client packages. At most one
+   * sink of a catalog serves reads.
+   */
+  readonly servesReads?: boolean;
 }
 
 /** The parts of a definition whose types depend on the sink's own client options. */

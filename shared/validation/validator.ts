@@ -3,6 +3,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import secureMetaSchema from 'ajv/lib/refs/json-schema-secure.json';
 import { ConfigError, ConfigValidationError } from '../config/errors';
+import { describeError } from '../errors/describe';
 
 /** One reason an event does not match its topic's schema, with where in the event it applies. */
 export type SchemaViolation = {
@@ -69,7 +70,7 @@ export function compileSchema(schema: unknown, source: string): EventValidator {
     const { $id: _id, ...withoutId } = ajvSchema;
     validate = engineFor(ajvSchema).compile(withoutId);
   } catch (error) {
-    throw new ConfigError(`${source}: schema does not compile: ${(error as Error).message}`);
+    throw new ConfigError(`${source}: schema does not compile: ${describeError(error)}`);
   }
   return (event) => (validate(event) ? [] : (validate.errors ?? []).map(describe));
 }

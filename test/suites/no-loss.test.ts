@@ -1,5 +1,5 @@
 import { startLocalRuntime, type LocalRuntime } from '../../shared/local/runtime';
-import { redrive } from '../../shared/queue/redrive';
+import { redrive } from '../../shared/queue/redrive/move-loop';
 import type { Sink } from '../../shared/sinks/types';
 import {
   consumeKafka,

@@ -11,6 +11,8 @@ import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } 
 import { sdkRequestTimeouts, sleep, withTimeout } from '../../timeout';
 import { fillEventBridgeTemplate } from '../cloudevents';
 import { EVENTBRIDGE_MAX_ENTRY_BYTES, EVENTBRIDGE_TIME_FIELD_BYTES } from '../limits';
+import { describeError } from '../../errors/describe';
+import { chunkBy, type ChunkLimits } from '../../batching/chunk';
 
 export interface EventBridgeSinkOptions {
   /** ARN (or name) of the event bus. */
@@ -60,32 +62,12 @@ interface PendingEntry {
   size: number;
 }
 
-/** Splits entries into PutEvents calls that respect both the count and the size limit. */
-export function chunkEntries<T extends { size: number }>(entries: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let currentBytes = 0;
-  for (const entry of entries) {
-    if (
-      current.length === MAX_ENTRIES_PER_CALL ||
-      (current.length > 0 && currentBytes + entry.size > MAX_CALL_BYTES)
-    ) {
-      chunks.push(current);
-      current = [];
-      currentBytes = 0;
-    }
-    current.push(entry);
-    currentBytes += entry.size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof Error)
-    return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
-  return String(error);
-}
+/** How entries are split into PutEvents calls: both the count and the size limit. */
+export const PUT_EVENTS_LIMITS: ChunkLimits<{ size: number }> = {
+  maxCount: MAX_ENTRIES_PER_CALL,
+  maxBytes: MAX_CALL_BYTES,
+  sizeOf: (entry) => entry.size,
+};
 
 /**
  * Sends events to an EventBridge bus with PutEvents. `Detail` is the event exactly as the client
@@ -124,7 +106,9 @@ export class EventBridgeSink implements Sink {
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       if (attempt > 1) await sleep(this.backoffMs(attempt - 1));
       const lastAttempt = attempt >= this.maxAttempts;
-      const rounds = await Promise.all(chunkEntries(pending).map((chunk) => this.putChunk(chunk)));
+      const rounds = await Promise.all(
+        chunkBy(pending, PUT_EVENTS_LIMITS).map((chunk) => this.putChunk(chunk)),
+      );
       const retry: PendingEntry[] = [];
       for (const results of rounds) {
         for (const { pending: item, result } of results) {
@@ -156,7 +140,7 @@ export class EventBridgeSink implements Sink {
       );
       return { status: 'ok' };
     } catch (error) {
-      return { status: 'down', message: errorText(error) };
+      return { status: 'down', message: describeError(error, { withName: true }) };
     }
   }
 
@@ -189,7 +173,7 @@ export class EventBridgeSink implements Sink {
       // The SDK has already retried what it considers retryable; the queue retries the rest later.
       const sinkError = new SinkError(
         'eventbridge',
-        `EventBridge PutEvents failed: ${errorText(error)}`,
+        `EventBridge PutEvents failed: ${describeError(error, { withName: true })}`,
         true,
         {
           cause: error,

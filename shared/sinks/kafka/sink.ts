@@ -18,6 +18,7 @@ import { defaultAwsCredentials, mskIamToken, type AwsCredentialsProvider } from 
 import { kafkaHeaders, kafkaRecordBytes, KAFKA_MAX_MESSAGE_BYTES } from '../limits';
 import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
 import { withTimeout } from '../../timeout';
+import { describeError } from '../../errors/describe';
 
 export type KafkaSasl =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
@@ -67,10 +68,6 @@ const SUPPORTED_COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
   none: CompressionTypes.None,
   gzip: CompressionTypes.GZIP,
 };
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function messageBytes(message: Message): number {
   return kafkaRecordBytes(
@@ -161,7 +158,7 @@ export class KafkaSink implements Sink {
       );
       return { status: 'ok' };
     } catch (error) {
-      return { status: 'down', message: errorMessage(error) };
+      return { status: 'down', message: describeError(error) };
     } finally {
       admin.disconnect().catch(() => undefined);
     }
@@ -205,7 +202,7 @@ export class KafkaSink implements Sink {
     } catch (error) {
       // A producer that failed (timed out mid-request, lost its brokers) may be wedged; start afresh.
       this.dropProducer();
-      return new SinkError('kafka', `Kafka write failed: ${errorMessage(error)}`, true, { cause: error });
+      return new SinkError('kafka', `Kafka write failed: ${describeError(error)}`, true, { cause: error });
     }
   }
 
@@ -264,7 +261,7 @@ function readPem(location: string, what: string): string {
   try {
     return readFileSync(location, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read Kafka ${what} ${location}: ${errorMessage(error)}`);
+    throw new ConfigError(`cannot read Kafka ${what} ${location}: ${describeError(error)}`);
   }
 }
 

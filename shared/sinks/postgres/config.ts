@@ -9,6 +9,7 @@ import { ConfigError } from '../../config/errors';
 import type { PostgresConnectionConfig, PostgresSinkOptions } from './sink';
 import { checkIdentifier, TableNames } from './tables';
 import { projectionOptions } from './projections/options';
+import { describeError } from '../../errors/describe';
 
 /** What is needed of Secrets Manager; tests hand in a stub. */
 export interface SecretsReader {
@@ -78,7 +79,7 @@ export async function connectionFromSecret(
     const response = await secretsClient(region).send(new GetSecretValueCommand({ SecretId: secretName }));
     text = response.SecretString;
   } catch (error) {
-    throw new ConfigError(`cannot read postgres secret ${secretName}: ${(error as Error).message}`, {
+    throw new ConfigError(`cannot read postgres secret ${secretName}: ${describeError(error)}`, {
       cause: error,
     });
   }

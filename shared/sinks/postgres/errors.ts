@@ -1,3 +1,5 @@
+import { describeError } from '../../errors/describe';
+
 /**
  * How a failed statement is handled depends on who is at fault: the rows (retrying will never help),
  * or the database or the network (a later attempt may well succeed).
@@ -45,6 +47,6 @@ export function isUndefinedTable(error: unknown): boolean {
 /** One line describing a failure without echoing row values beyond what the server put in its message. */
 export function describePostgresError(error: unknown): string {
   const state = sqlState(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   return state ? `${message} (SQLSTATE ${state})` : message;
 }

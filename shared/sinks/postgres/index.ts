@@ -30,6 +30,8 @@ export const postgresSink = defineSink<PostgresSinkOptions>({
   clientPackages: ['pg', '@aws-sdk/client-secrets-manager'],
   // jsonb cannot hold U+0000 or a lone surrogate: such an event would only ever dead-letter.
   admission: { refusesUnstorableText: true },
+  // The read API is a reader of this sink's tables (shared/read/store.ts).
+  servesReads: true,
   deploy: {
     parameters: {
       postgresSecretName: optionalText,

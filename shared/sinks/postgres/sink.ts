@@ -10,6 +10,8 @@ import { failAll, SinkError, type DeliveryOutcome, type Sink, type SinkHealth } 
 import { withTimeout } from '../../timeout';
 import type { CompiledProjections } from './projections/compile';
 import { ProjectionWriter } from './projections/writer';
+import { describeError } from '../../errors/describe';
+import { chunkBy } from '../../batching/chunk';
 
 export { postgresSinkOptionsFromConfig, type PostgresConfigDependencies } from './config';
 export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from './pool';
@@ -143,12 +145,6 @@ function rowValues(event: Envelope): unknown[] {
     cloudEvent,
     event.schemaVersion ?? null,
   ];
-}
-
-function chunked<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
 }
 
 /**
@@ -288,7 +284,7 @@ export class PostgresSink implements Sink {
       table = this.tables.tableFor(topic);
     } catch (error) {
       // A clash of table names is fixed in config, not by retrying.
-      return fail(entries, new SinkError('postgres', (error as Error).message, false, { cause: error }));
+      return fail(entries, new SinkError('postgres', describeError(error), false, { cause: error }));
     }
 
     const rows: PendingRow[] = [];
@@ -296,7 +292,7 @@ export class PostgresSink implements Sink {
       try {
         rows.push({ index: entry.index, id: entry.id, values: rowValues(entry.event) });
       } catch (error) {
-        fail([entry], new SinkError('postgres', `event ${entry.id}: ${(error as Error).message}`, false));
+        fail([entry], new SinkError('postgres', `event ${entry.id}: ${describeError(error)}`, false));
       }
     }
     if (rows.length === 0) return;
@@ -318,7 +314,7 @@ export class PostgresSink implements Sink {
     const target = qualifiedName(this.schema, table);
     let stopped: unknown;
     try {
-      for (const chunk of chunked(rows, MAX_ROWS_PER_STATEMENT)) {
+      for (const chunk of chunkBy(rows, { maxCount: MAX_ROWS_PER_STATEMENT })) {
         if (stopped !== undefined) {
           fail(chunk, this.retryableError(table, stopped));
           continue;

@@ -5,6 +5,7 @@ import type { Envelope } from '../../envelope';
 import type { S3ArchiveConfigKeys } from './settings';
 import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
 import { sdkRequestTimeouts, withTimeout } from '../../timeout';
+import { describeError } from '../../errors/describe';
 
 const gzipAsync = promisify(gzip);
 
@@ -23,12 +24,6 @@ export interface S3ArchiveSinkOptions {
 const DEFAULT_PREFIX = 'events';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_HEALTH_TIMEOUT_MS = 3_000;
-
-function errorText(error: unknown): string {
-  if (error instanceof Error)
-    return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
-  return String(error);
-}
 
 /**
  * Where a topic's share of a batch goes: Hive-style partitions (topic, day, hour of the first
@@ -101,7 +96,7 @@ export class S3ArchiveSink implements Sink {
       );
       return { status: 'ok' };
     } catch (error) {
-      return { status: 'down', message: errorText(error) };
+      return { status: 'down', message: describeError(error, { withName: true }) };
     }
   }
 
@@ -125,7 +120,7 @@ export class S3ArchiveSink implements Sink {
     } catch (error) {
       return new SinkError(
         's3',
-        `S3 PutObject s3://${this.options.bucket}/${key} failed: ${errorText(error)}`,
+        `S3 PutObject s3://${this.options.bucket}/${key} failed: ${describeError(error, { withName: true })}`,
         true,
         {
           cause: error,

@@ -6,12 +6,13 @@ import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SendMessageCommand,
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
 import { fauxqsSqsClient, startFauxqs, type FauxqsHandle } from '../../peers/fauxqs';
 import { runReplay, type ReplayDeps } from '../../../shared/cli/replay';
-import { redrive } from '../../../shared/queue/redrive';
+import { redrive } from '../../../shared/queue/redrive/move-loop';
 import type { Envelope } from '../../../shared/envelope';
 import {
   createSinkQueues,
@@ -446,6 +447,26 @@ describe('redrive when the process dies part-way', () => {
     expect(result.moved).toBeLessThan(30);
     expect(await visibleCount(sqs, queueUrl)).toBe(result.moved);
     expect(await visibleCount(sqs, dlqUrl)).toBe(30 - result.moved);
+  });
+});
+
+describe('redrive of large messages', () => {
+  it('moves messages that together pass the 1 MiB a SendMessageBatch may carry', async () => {
+    const { queueUrl, dlqUrl } = await createSinkQueues(sqs, 'postgres', freshStage());
+    const events = [1, 2, 3, 4].map((n) => envelope('orders', { n, blob: 'x'.repeat(400 * 1024) }));
+    for (const item of events) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(item) }));
+    }
+
+    const result = await redrive(sqs, {
+      sourceQueueUrl: dlqUrl,
+      targetQueueUrl: queueUrl,
+      waitTimeSeconds: 0,
+    });
+
+    expect(result).toMatchObject({ moved: 4, failed: 0, stoppedBy: 'drained' });
+    expect(eventIdsOf(await drain(sqs, queueUrl))).toEqual(events.map((item) => item.id).sort());
+    expect(await visibleCount(sqs, dlqUrl)).toBe(0);
   });
 });
 

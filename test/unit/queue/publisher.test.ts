@@ -1,5 +1,12 @@
 import { createEnvelope, parseEnvelope } from '../../../shared/envelope';
-import { chunkForBatches, queueMessageBody, SQS_MAX_BATCH_ENTRIES } from '../../../shared/queue/publisher';
+import { chunkBy } from '../../../shared/batching/chunk';
+import {
+  ATTRIBUTE_ALLOWANCE,
+  queueMessageBody,
+  sendBatchLimits,
+  SQS_MAX_BATCH_ENTRIES,
+  SQS_MAX_PAYLOAD_BYTES,
+} from '../../../shared/queue/publisher';
 
 describe('queue message bodies', () => {
   it('escapes the characters SQS refuses and still parses back to the same envelope', () => {
@@ -12,13 +19,21 @@ describe('queue message bodies', () => {
   });
 });
 
-describe('SendMessageBatch chunking', () => {
+describe('SendMessageBatch limits', () => {
+  const limits = sendBatchLimits((message: { bytes: number }) => message.bytes);
+
   it('keeps each call within 10 entries and the byte limit', () => {
     const small = Array.from({ length: 25 }, () => ({ bytes: 100 }));
-    expect(chunkForBatches(small).map((chunk) => chunk.length)).toEqual([10, 10, 5]);
+    expect(chunkBy(small, limits).map((chunk) => chunk.length)).toEqual([10, 10, 5]);
     const large = Array.from({ length: 5 }, () => ({ bytes: 400 * 1024 }));
-    const chunks = chunkForBatches(large);
+    const chunks = chunkBy(large, limits);
     expect(chunks.every((chunk) => chunk.length <= SQS_MAX_BATCH_ENTRIES)).toBe(true);
     expect(chunks.map((chunk) => chunk.length)).toEqual([2, 2, 1]);
+  });
+
+  it('counts each message with the room its attributes take', () => {
+    const half = SQS_MAX_PAYLOAD_BYTES / 2 - ATTRIBUTE_ALLOWANCE;
+    expect(chunkBy([{ bytes: half }, { bytes: half }], limits)).toHaveLength(1);
+    expect(chunkBy([{ bytes: half }, { bytes: half + 1 }], limits)).toHaveLength(2);
   });
 });

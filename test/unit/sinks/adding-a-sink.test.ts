@@ -226,6 +226,53 @@ describe('a sink added as one definition in the list', () => {
   });
 });
 
+describe('the sink the read API reads from', () => {
+  /** The shipped sinks, with the read API moved from postgres to the notebook. */
+  const readingNotebooks = new SinkCatalog([
+    ...SINK_DEFINITIONS.map((definition) => ({ ...definition, servesReads: false })),
+    { ...notebookSink, servesReads: true },
+  ]);
+
+  afterEach(() => {
+    contributionExtras = {};
+  });
+
+  test('is postgres in the shipped list', () => {
+    expect(new SinkCatalog(SINK_DEFINITIONS).readSource?.name).toBe('postgres');
+  });
+
+  test('brings the read function, connected and granted as its worker is', () => {
+    const params = parseDeployParameters(
+      { sinks: 'notebook', notebookShelf: 'prod' },
+      'dev',
+      readingNotebooks,
+    );
+    const deployment = buildDeployment(params, readingNotebooks);
+    expect(deployment.functions.read).toMatchObject({
+      handler: 'functions/read.handler',
+      environment: { NOTEBOOK_SHELF: 'prod' },
+    });
+    expect(JSON.stringify(deployment.resources.Resources.ReadRole)).toContain('"Sid":"ReadWriteNotebook"');
+  });
+
+  test('is the only sink that does: without it enabled there is no read function', () => {
+    const params = parseDeployParameters(
+      { sinks: 'postgres', postgresSecretName: 'eventgate/db' },
+      'dev',
+      readingNotebooks,
+    );
+    const deployment = buildDeployment(params, readingNotebooks);
+    expect(deployment.functions.read).toBeUndefined();
+    expect(deployment.resources.Resources.ReadRole).toBeUndefined();
+  });
+
+  test('is one sink at most', () => {
+    expect(() => new SinkCatalog([...SINK_DEFINITIONS, { ...notebookSink, servesReads: true }])).toThrow(
+      'only one sink can serve reads, not postgres and notebook',
+    );
+  });
+});
+
 describe('the shipped list of sinks', () => {
   test.each(SINK_DEFINITIONS.map((definition) => definition.name))(
     '%s has the Lambda entry point the deploy generator names',

@@ -1,9 +1,10 @@
 import { EventBridgeClient, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import { chunkBy } from '../../../shared/batching/chunk';
 import { createEnvelope } from '../../../shared/envelope';
 import {
   EventBridgeSink,
   MAX_CALL_BYTES,
-  chunkEntries,
+  PUT_EVENTS_LIMITS,
   entrySize,
   eventBridgeSinkOptionsFromConfig,
 } from '../../../shared/sinks/eventbridge/sink';
@@ -17,25 +18,25 @@ describe('entrySize', () => {
   });
 });
 
-describe('chunkEntries', () => {
+describe('PutEvents limits', () => {
   const sized = (size: number, n: number) => Array.from({ length: n }, (_, id) => ({ id, size }));
 
   it('puts at most 10 entries in a call', () => {
-    expect(chunkEntries(sized(1, 21)).map((chunk) => chunk.length)).toEqual([10, 10, 1]);
+    expect(chunkBy(sized(1, 21), PUT_EVENTS_LIMITS).map((chunk) => chunk.length)).toEqual([10, 10, 1]);
   });
 
   it('starts a new call before the total would pass 256 KiB', () => {
     const entries = [...sized(100 * 1024, 2), ...sized(56 * 1024, 1), ...sized(1, 1)];
-    expect(chunkEntries(entries).map((chunk) => chunk.map((entry) => entry.size))).toEqual([
+    expect(chunkBy(entries, PUT_EVENTS_LIMITS).map((chunk) => chunk.map((entry) => entry.size))).toEqual([
       [100 * 1024, 100 * 1024, 56 * 1024],
       [1],
     ]);
   });
 
   it('lets one entry of exactly the limit travel alone', () => {
-    expect(chunkEntries([...sized(MAX_CALL_BYTES, 1), ...sized(1, 1)]).map((chunk) => chunk.length)).toEqual([
-      1, 1,
-    ]);
+    expect(
+      chunkBy([...sized(MAX_CALL_BYTES, 1), ...sized(1, 1)], PUT_EVENTS_LIMITS).map((chunk) => chunk.length),
+    ).toEqual([1, 1]);
   });
 });
 

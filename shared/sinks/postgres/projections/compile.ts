@@ -11,6 +11,7 @@ import type {
   ProjectionsSetting,
   TableSpec,
 } from './spec';
+import { describeError } from '../../../errors/describe';
 
 /** Columns the sink adds itself; config may not name them. */
 export const ITEM_INDEX_COLUMN = 'item_index';
@@ -65,7 +66,7 @@ function pointerOf(text: string, where: string): JsonPointer {
   try {
     return parsePointer(text);
   } catch (error) {
-    throw new ConfigError(`${where}: ${(error as Error).message}`);
+    throw new ConfigError(`${where}: ${describeError(error)}`);
   }
 }
 
@@ -101,7 +102,7 @@ function compileColumn(name: string, spec: ColumnSpec, where: string, child: boo
     try {
       info.convert(spec.default);
     } catch (error) {
-      throw new ConfigError(`${at}: default: ${(error as Error).message}`);
+      throw new ConfigError(`${at}: default: ${describeError(error)}`);
     }
   }
   if (spec.when) {

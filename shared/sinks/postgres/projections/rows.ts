@@ -2,6 +2,7 @@ import type { Envelope } from '../../../envelope';
 import type { CompiledChildTable, CompiledColumn, CompiledTable } from './compile';
 import { formatPointer, resolvePointer } from './pointer';
 import { ProjectionViolation } from './values';
+import { describeError } from '../../../errors/describe';
 
 /** One row: the converted value of each column, in the table's column order (null for none). */
 export type RowValues = unknown[];
@@ -79,9 +80,7 @@ function columnValue(column: CompiledColumn, scope: Scope): unknown {
   try {
     return column.info.convert(raw);
   } catch (error) {
-    throw new ProjectionViolation(
-      `column "${column.name}" from ${where || '/'}: ${(error as Error).message}`,
-    );
+    throw new ProjectionViolation(`column "${column.name}" from ${where || '/'}: ${describeError(error)}`);
   }
 }
 

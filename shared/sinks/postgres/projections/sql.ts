@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { chunkBy } from '../../../batching/chunk';
 import { MAX_IDENTIFIER_LENGTH, qualifiedName, quoteIdentifier } from '../tables';
 import {
   INTERNAL_ID_COLUMN,
@@ -138,13 +139,13 @@ function mergedJson(column: CompiledColumn, part: 'value' | 'stamp'): string {
   return `CASE WHEN EXCLUDED.${name} IS NULL AND ${ROW}.${name} IS NULL THEN NULL ELSE coalesce(${merged}, '{}'::jsonb) END`;
 }
 
-/** jsonb_build_object takes at most 100 arguments; longer objects are concatenated. */
+/** jsonb_build_object takes at most 100 arguments (50 pairs); longer objects are concatenated. */
+const PAIRS_PER_OBJECT = 40;
+
 function buildObject(pairs: Array<[string, string]>): string {
-  const parts: string[] = [];
-  for (let start = 0; start < pairs.length; start += 40) {
-    const chunk = pairs.slice(start, start + 40);
-    parts.push(`jsonb_build_object(${chunk.map(([key, value]) => `'${key}', ${value}`).join(', ')})`);
-  }
+  const parts = chunkBy(pairs, { maxCount: PAIRS_PER_OBJECT }).map(
+    (chunk) => `jsonb_build_object(${chunk.map(([key, value]) => `'${key}', ${value}`).join(', ')})`,
+  );
   return parts.length === 0 ? `'{}'::jsonb` : parts.join(' || ');
 }
 

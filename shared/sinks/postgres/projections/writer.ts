@@ -2,6 +2,7 @@ import type { Envelope } from '../../../envelope';
 import { SinkError, type DeliveryOutcome } from '../../types';
 import { classifyPostgresError, describePostgresError, isUndefinedTable } from '../errors';
 import { createHash } from 'node:crypto';
+import { chunkBy } from '../../../batching/chunk';
 import { borrowClient, type BorrowedClient, type NamedStatement, type PostgresPool } from '../pool';
 import type { CompiledProjections, CompiledTable } from './compile';
 import { collapseByKey, upsertRow, type UpsertRow } from './merge';
@@ -48,12 +49,6 @@ export interface ProjectionWriterOptions {
   pool: () => PostgresPool;
   /** As the sink's own option: false for a server whose connections share one session. Default true. */
   namedStatements?: boolean;
-}
-
-function chunkedBy<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
 }
 
 function bound(shape: TableShape, values: RowValues): unknown[] {
@@ -258,7 +253,7 @@ export class ProjectionWriter {
     fail: (index: number, error: SinkError) => void,
   ): Promise<unknown> {
     const perRow = parametersPerRow(write.shape);
-    const chunks = chunkedBy(write.rows, Math.floor(MAX_BIND_PARAMETERS / perRow));
+    const chunks = chunkBy(write.rows, { maxCount: Math.floor(MAX_BIND_PARAMETERS / perRow) });
     const stop = (from: number, error: unknown, pendingEvents: readonly number[] = []): unknown => {
       const reason = this.retryable(write.shape.table, error);
       for (const index of pendingEvents) fail(index, reason);
