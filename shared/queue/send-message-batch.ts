@@ -149,7 +149,11 @@ export class SendMessageBatchSender {
       });
       return this.customEndpoint;
     }
-    if (config.useQueueUrlAsEndpoint) return new URL(new URL(queueUrl).origin);
+    if (config.useQueueUrlAsEndpoint) {
+      const origin = URL.canParse(queueUrl) ? new URL(queueUrl).origin : 'null';
+      // A queue "URL" that names no http(s) origin goes to the region's endpoint, as with the SDK.
+      if (origin !== 'null') return new URL(origin);
+    }
     this.regionEndpoint ??= (async () => {
       const resolved = config.endpointProvider({
         Region: await config.region(),

@@ -4,8 +4,8 @@
  * random mixes of them. Each request says, where the documented contract allows only certain
  * answers, which statuses are acceptable.
  */
+import { Readable } from 'node:stream';
 import {
-  SendMessageBatchCommand,
   SQSClient,
   type SendMessageBatchCommandOutput,
   type SendMessageBatchRequestEntry,
@@ -1776,12 +1776,15 @@ export interface InProcessGateway {
 }
 
 /**
- * An SQS client that takes every SendMessageBatch within SQS's limits (10 entries, 1 MiB per message
- * and per call, attributes counted) and refuses the rest as SQS does, answering at once; GetQueueAttributes
- * (for /health) answers empty.
+ * An SQS client whose transport takes every SendMessageBatch within SQS's limits (10 entries, 1 MiB
+ * per message and per call, attributes counted) and refuses the rest as SQS does, in SQS's JSON
+ * protocol, answering at once; any other call (GetQueueAttributes, for /health) answers empty.
+ * Being the transport, it sees the calls exactly as they would go on the wire. `onBatch` is told of
+ * each batch it took.
  */
-export function limitKeepingSqs(): SQSClient {
-  const sqs = new SQSClient({ region: 'us-east-1' });
+export function limitKeepingSqs(
+  onBatch?: (queueUrl: string, entries: SendMessageBatchRequestEntry[]) => void,
+): SQSClient {
   const entryBytes = (entry: SendMessageBatchRequestEntry): number => {
     let bytes = Buffer.byteLength(entry.MessageBody ?? '');
     for (const [name, value] of Object.entries(entry.MessageAttributes ?? {}))
@@ -1791,30 +1794,59 @@ export function limitKeepingSqs(): SQSClient {
         Buffer.byteLength(value.StringValue ?? '');
     return bytes;
   };
-  sqs.send = (async (command: unknown) => {
-    if (!(command instanceof SendMessageBatchCommand)) return { Attributes: {} };
-    const entries = command.input.Entries ?? [];
-    if (entries.length > SQS_MAX_BATCH_ENTRIES)
-      throw Object.assign(new Error('too many entries'), { name: 'TooManyEntriesInBatchRequest' });
-    const total = entries.reduce((sum, entry) => sum + entryBytes(entry), 0);
-    if (total > SQS_MAX_PAYLOAD_BYTES)
-      throw Object.assign(new Error(`batch of ${total} bytes`), { name: 'BatchRequestTooLong' });
-    const output: Partial<SendMessageBatchCommandOutput> = { Successful: [], Failed: [] };
-    for (const entry of entries) {
-      if (entryBytes(entry) > SQS_MAX_PAYLOAD_BYTES) {
-        output.Failed?.push({
-          Id: entry.Id,
-          SenderFault: true,
-          Code: 'InvalidParameterValue',
-          Message: 'message too long',
-        });
-      } else {
-        output.Successful?.push({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: '' });
+  const answer = (statusCode: number, body: unknown) => ({
+    response: {
+      statusCode,
+      headers: { 'content-type': 'application/x-amz-json-1.0' },
+      body: Readable.from([Buffer.from(JSON.stringify(body))]),
+    },
+  });
+  const refuse = (code: string, message: string) =>
+    answer(400, { __type: `com.amazonaws.sqs#${code}`, message });
+  const transport = {
+    async handle(request: { headers: Record<string, string>; body?: unknown }) {
+      const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'];
+      const text =
+        typeof request.body === 'string'
+          ? request.body
+          : Buffer.from(request.body as Uint8Array).toString('utf8');
+      if (target !== 'AmazonSQS.SendMessageBatch') return answer(200, { Attributes: {} });
+      const input = JSON.parse(text) as { QueueUrl: string; Entries?: SendMessageBatchRequestEntry[] };
+      const entries = input.Entries ?? [];
+      if (entries.length > SQS_MAX_BATCH_ENTRIES)
+        return refuse('TooManyEntriesInBatchRequest', 'too many entries');
+      const total = entries.reduce((sum, entry) => sum + entryBytes(entry), 0);
+      if (total > SQS_MAX_PAYLOAD_BYTES) return refuse('BatchRequestTooLong', `batch of ${total} bytes`);
+      const output = {
+        Successful: [] as NonNullable<SendMessageBatchCommandOutput['Successful']>,
+        Failed: [] as NonNullable<SendMessageBatchCommandOutput['Failed']>,
+      };
+      const taken: SendMessageBatchRequestEntry[] = [];
+      for (const entry of entries) {
+        if (entryBytes(entry) > SQS_MAX_PAYLOAD_BYTES) {
+          output.Failed.push({
+            Id: entry.Id,
+            SenderFault: true,
+            Code: 'InvalidParameterValue',
+            Message: 'message too long',
+          });
+        } else {
+          taken.push(entry);
+          output.Successful.push({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: '' });
+        }
       }
-    }
-    return output;
-  }) as unknown as SQSClient['send'];
-  return sqs;
+      onBatch?.(input.QueueUrl, taken);
+      return answer(200, output);
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
+  return new SQSClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: transport,
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
  * each destination measures them), integers delivered digit for digit, no event accepted that
  * Postgres can never store, and derived event ids that belong to their producer.
  */
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SinkProvider } from '../../../shared/delivery/sync';
 import { SyncDelivery } from '../../../shared/delivery/sync';
 import { parseEnvelope, type Envelope } from '../../../shared/envelope';
@@ -29,20 +29,12 @@ let sent: Map<string, string[]>;
 let sqsCalls: number;
 
 function recordingSqs(): SQSClient {
-  const sqs = limitKeepingSqs();
-  const send = sqs.send.bind(sqs);
-  sqs.send = (async (command: unknown) => {
-    const result = await (send as (command: unknown) => Promise<unknown>)(command);
-    if (command instanceof SendMessageBatchCommand) {
-      sqsCalls++;
-      const url = command.input.QueueUrl ?? '';
-      const bodies = sent.get(url) ?? [];
-      for (const entry of command.input.Entries ?? []) bodies.push(entry.MessageBody ?? '');
-      sent.set(url, bodies);
-    }
-    return result;
-  }) as unknown as SQSClient['send'];
-  return sqs;
+  return limitKeepingSqs((url, entries) => {
+    sqsCalls++;
+    const bodies = sent.get(url) ?? [];
+    for (const entry of entries) bodies.push(entry.MessageBody ?? '');
+    sent.set(url, bodies);
+  });
 }
 
 /** Sinks of the sync path: the real Kafka and EventBridge sinks (their size checks run before any I/O). */
