@@ -27,7 +27,7 @@ export const ISSUED_AT_SKEW_SECONDS = 60;
  * signature check once. An entry is trusted only while the key set it was checked against is still
  * the current one and its exp/nbf still hold.
  */
-const MAX_REMEMBERED_TOKENS = 1024;
+export const MAX_REMEMBERED_TOKENS = 1024;
 
 interface RememberedToken {
   verified: VerifiedToken;
