@@ -20,6 +20,16 @@ import {
   syncTopicEvent,
 } from './events';
 import { BENCH_QUEUE_URL, createFakeSqsTransport, fakeSqsClient, type FakeSqsTransport } from './fake-sqs';
+import {
+  benchSigners,
+  checkCost,
+  joseCheck,
+  mintTokens,
+  NEW_TOKEN_POOL,
+  nodeCryptoCheck,
+  type BenchAlgorithm,
+  type CheckCost,
+} from './new-tokens';
 import type { Figure } from './report';
 import { median, reduceRuns, round, type Run, type RunSet } from './stats';
 
@@ -86,6 +96,23 @@ function requestPool(
   });
 }
 
+/** One request per token, each with its own event. */
+function newTokenRequests(topic: string, tokens: readonly string[]): ApiGatewayEvent[] {
+  return tokens.map((token, index) => postRequest(topic, token, syncTopicEvent(`bench-new-token-${index}`)));
+}
+
+/**
+ * Where each scenario's next request is. A run goes on where the previous one stopped, so a
+ * scenario whose every request carries its own token never repeats one the verifier still holds.
+ */
+const positions = new WeakMap<Scenario, number>();
+
+function nextRequest(scenario: Scenario): ApiGatewayEvent {
+  const position = positions.get(scenario) ?? 0;
+  positions.set(scenario, position + 1);
+  return scenario.requests[position % scenario.requests.length] as ApiGatewayEvent;
+}
+
 async function expectAccepted(
   app: IngestApp,
   request: ApiGatewayEvent,
@@ -108,7 +135,7 @@ async function sequentialRun(scenario: Scenario, durationMs: number): Promise<Sc
   const started = performance.now();
   let requests = 0;
   while (performance.now() - started < durationMs) {
-    const request = scenario.requests[requests % scenario.requests.length] as ApiGatewayEvent;
+    const request = nextRequest(scenario);
     const sent = performance.now();
     const response = await scenario.app(request);
     latenciesMs.push(performance.now() - sent);
@@ -136,7 +163,7 @@ async function concurrentRun(scenario: Scenario, durationMs: number, inFlight: n
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (performance.now() - started < durationMs) {
-        const request = scenario.requests[requests % scenario.requests.length] as ApiGatewayEvent;
+        const request = nextRequest(scenario);
         requests += 1;
         const sent = performance.now();
         const response = await scenario.app(request);
@@ -235,6 +262,68 @@ function rateNote(measured: Measured, options: IngestBenchOptions): string {
   );
 }
 
+/** A new token on every request: the verifier's first sight of each, with its CPU per event. */
+function newTokenFigures(
+  label: string,
+  measured: Measured,
+  options: IngestBenchOptions,
+  target?: number,
+): Figure[] {
+  return [
+    {
+      section: SECTION,
+      label: `${label}: events/s`,
+      value: measured.set.perSecond.median,
+      unit: 'events/s',
+      ...(target === undefined ? {} : { target: { op: '>=' as const, value: target } }),
+      note: rateNote(measured, options),
+    },
+    {
+      section: SECTION,
+      label: `${label}: CPU per event`,
+      value: measured.cpuMicrosPerEvent,
+      unit: 'µs',
+      digits: 1,
+    },
+    {
+      section: SECTION,
+      label: `${label}: request p99`,
+      value: measured.set.p99Ms,
+      unit: 'ms',
+      digits: 3,
+    },
+  ];
+}
+
+const FIRST_SIGHT = `${SECTION} — a token's first sight (CPU time per call, ${NEW_TOKEN_POOL.toLocaleString('en-US')} distinct tokens)`;
+
+/** What one check of a new token costs: the raw signature, jose, and the gateway's verifier. */
+function firstSightFigures(
+  alg: BenchAlgorithm,
+  costs: Record<'crypto' | 'jose' | 'verifier', CheckCost>,
+): Figure[] {
+  const row = (label: string, cost: CheckCost, note: string): Figure => ({
+    section: FIRST_SIGHT,
+    label: `${alg} ${label}`,
+    value: cost.perSecond,
+    unit: 'ops/s',
+    note: `${round(cost.cpuMicrosPerCall, 1)} µs CPU per call; ${note}`,
+  });
+  return [
+    row('verify on a cached KeyObject (node:crypto)', costs.crypto, 'the signature alone'),
+    row(
+      'jose.jwtVerify on the same KeyObject',
+      costs.jose,
+      'signature and claims; what the gateway used before',
+    ),
+    row(
+      'TokenVerifier.verify of a new token',
+      costs.verifier,
+      `header, key choice, signature, claims, remembering it; ${round(costs.verifier.perSecond / costs.jose.perSecond, 2)}× jose.jwtVerify`,
+    ),
+  ];
+}
+
 function scenarioFigures(
   label: string,
   measured: Measured,
@@ -272,6 +361,7 @@ export async function benchIngest(
   const conf = await createTestConf();
   try {
     useSyncTopic(conf);
+    const signers = await benchSigners(conf);
     const env: NodeJS.ProcessEnv = { ...process.env, EVENTGATE_SINKS: 'postgres' };
     const transport: FakeSqsTransport = createFakeSqsTransport();
     // As the ingest handler builds its client (shared/ingest/handler.ts).
@@ -300,6 +390,11 @@ export async function benchIngest(
     const asyncBatches = requestPool(ASYNC_TOPIC, asyncToken, BATCH_SIZE, asyncTopicEvent);
     const syncSingles = requestPool(SYNC_TOPIC, syncToken, 1, syncTopicEvent);
     const syncBatches = requestPool(SYNC_TOPIC, syncToken, BATCH_SIZE, syncTopicEvent);
+    // Signed before anything is timed: signing is the issuer's cost, not the gateway's.
+    const newTokens: Record<BenchAlgorithm, string[]> = {
+      RS256: await mintTokens(signers.RS256, SYNC_SUBJECT, NEW_TOKEN_POOL),
+      ES256: await mintTokens(signers.ES256, SYNC_SUBJECT, NEW_TOKEN_POOL),
+    };
 
     const scenarios = {
       asyncSingle: { name: 'async single', mode: 'async', app, requests: asyncSingles, eventsPerRequest: 1 },
@@ -317,6 +412,20 @@ export async function benchIngest(
         app,
         requests: syncBatches,
         eventsPerRequest: BATCH_SIZE,
+      },
+      syncNewToken: {
+        name: 'sync single, new RS256 token per request',
+        mode: 'sync',
+        app,
+        requests: newTokenRequests(SYNC_TOPIC, newTokens.RS256),
+        eventsPerRequest: 1,
+      },
+      syncNewEcToken: {
+        name: 'sync single, new ES256 token per request',
+        mode: 'sync',
+        app,
+        requests: newTokenRequests(SYNC_TOPIC, newTokens.ES256),
+        eventsPerRequest: 1,
       },
       cachedSingle: {
         name: 'async single, cached middleware',
@@ -343,12 +452,7 @@ export async function benchIngest(
 
     // Every scenario is checked once before it is timed: a benchmark of 4xx answers would be fast and useless.
     for (const scenario of Object.values(scenarios)) {
-      await expectAccepted(
-        scenario.app,
-        scenario.requests[0] as ApiGatewayEvent,
-        scenario.name,
-        scenario.mode,
-      );
+      await expectAccepted(scenario.app, nextRequest(scenario), scenario.name, scenario.mode);
     }
     const entriesBefore = transport.stats.entries;
     await expectAccepted(app, asyncBatches[0] as ApiGatewayEvent, 'async batch', 'async');
@@ -378,6 +482,15 @@ export async function benchIngest(
     const verifyMicros = verifier
       ? await microsPerCall(() => verifier.verify(asyncToken), options.runMs)
       : Number.NaN;
+    if (!verifier) throw new Error('the bench conf has no token verifier');
+    const firstSight = {} as Record<BenchAlgorithm, Record<'crypto' | 'jose' | 'verifier', CheckCost>>;
+    for (const alg of ['RS256', 'ES256'] as const) {
+      firstSight[alg] = {
+        crypto: await checkCost(newTokens[alg], nodeCryptoCheck(signers[alg]), options.runMs),
+        jose: await checkCost(newTokens[alg], joseCheck(signers[alg]), options.runMs),
+        verifier: await checkCost(newTokens[alg], (token) => verifier.verify(token), options.runMs),
+      };
+    }
     sqs.destroy();
     cachedSqs.destroy();
 
@@ -388,6 +501,17 @@ export async function benchIngest(
       ...scenarioFigures(`async topic, batches of ${BATCH_SIZE}`, m.asyncBatch, options, true),
       ...scenarioFigures('sync topic (instant sink), one event per request', m.syncSingle, options, false),
       ...scenarioFigures(`sync topic (instant sink), batches of ${BATCH_SIZE}`, m.syncBatch, options, true),
+      ...newTokenFigures(
+        'sync topic (instant sink), one event per request, a new RS256 token on every request',
+        m.syncNewToken,
+        options,
+        25_000,
+      ),
+      ...newTokenFigures(
+        'sync topic (instant sink), one event per request, a new ES256 token on every request',
+        m.syncNewEcToken,
+        options,
+      ),
       {
         section: SECTION,
         label: `async topic, one event per request, ${inFlight} in flight: events/s`,
@@ -438,6 +562,8 @@ export async function benchIngest(
         unit: 'µs/call',
         digits: 1,
       },
+      ...firstSightFigures('RS256', firstSight.RS256),
+      ...firstSightFigures('ES256', firstSight.ES256),
     ];
     return {
       figures,
@@ -448,6 +574,7 @@ export async function benchIngest(
         sdkMicrosPerCall: { oneEntry: sdkSingle, tenEntries: sdkTen },
         fakeTransportMicrosPerCall: fakeMicrosPerCall,
         tokenVerifyMicros: verifyMicros,
+        firstSight,
         handlerWithoutDeliveryMicros: bareMicros,
         fakeTransport: transport.stats,
       },
