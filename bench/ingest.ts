@@ -29,6 +29,16 @@ import {
   type FakeSqsTransport,
 } from './fake-sqs';
 import { rawPost, startLoopbackSqs } from './loopback';
+import {
+  benchSigners,
+  checkCost,
+  joseCheck,
+  mintTokens,
+  NEW_TOKEN_POOL,
+  nodeCryptoCheck,
+  type BenchAlgorithm,
+  type CheckCost,
+} from './new-tokens';
 import type { Figure } from './report';
 import { median, reduceRuns, round, type Run, type RunSet } from './stats';
 
@@ -96,6 +106,23 @@ function requestPool(
   });
 }
 
+/** One request per token, each with its own event. */
+function newTokenRequests(topic: string, tokens: readonly string[]): ApiGatewayEvent[] {
+  return tokens.map((token, index) => postRequest(topic, token, syncTopicEvent(`bench-new-token-${index}`)));
+}
+
+/**
+ * Where each scenario's next request is. A run goes on where the previous one stopped, so a
+ * scenario whose every request carries its own token never repeats one the verifier still holds.
+ */
+const positions = new WeakMap<Scenario, number>();
+
+function nextRequest(scenario: Scenario): ApiGatewayEvent {
+  const position = positions.get(scenario) ?? 0;
+  positions.set(scenario, position + 1);
+  return scenario.requests[position % scenario.requests.length] as ApiGatewayEvent;
+}
+
 async function expectAccepted(
   app: IngestApp,
   request: ApiGatewayEvent,
@@ -119,7 +146,7 @@ async function sequentialRun(scenario: Scenario, durationMs: number): Promise<Sc
   const started = performance.now();
   let requests = 0;
   while (performance.now() - started < durationMs) {
-    const request = scenario.requests[requests % scenario.requests.length] as ApiGatewayEvent;
+    const request = nextRequest(scenario);
     const sent = performance.now();
     const response = await scenario.app(request);
     latenciesMs.push(performance.now() - sent);
@@ -148,7 +175,7 @@ async function concurrentRun(scenario: Scenario, durationMs: number, inFlight: n
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (performance.now() - started < durationMs) {
-        const request = scenario.requests[requests % scenario.requests.length] as ApiGatewayEvent;
+        const request = nextRequest(scenario);
         requests += 1;
         const sent = performance.now();
         const response = await scenario.app(request);
@@ -258,6 +285,35 @@ function rateNote(measured: Measured, options: IngestBenchOptions): string {
   );
 }
 
+const FIRST_SIGHT = `${SECTION} — a token's first sight (CPU time per call, ${NEW_TOKEN_POOL.toLocaleString('en-US')} distinct tokens)`;
+
+/** What one check of a new token costs: the raw signature, jose, and the gateway's verifier. */
+function firstSightFigures(
+  alg: BenchAlgorithm,
+  costs: Record<'crypto' | 'jose' | 'verifier', CheckCost>,
+): Figure[] {
+  const row = (label: string, cost: CheckCost, note: string): Figure => ({
+    section: FIRST_SIGHT,
+    label: `${alg} ${label}`,
+    value: cost.perSecond,
+    unit: 'ops/s',
+    note: `${round(cost.cpuMicrosPerCall, 1)} µs CPU per call; ${note}`,
+  });
+  return [
+    row('verify on a cached KeyObject (node:crypto)', costs.crypto, 'the signature alone'),
+    row(
+      'jose.jwtVerify on the same KeyObject',
+      costs.jose,
+      'signature and claims; what the gateway used before',
+    ),
+    row(
+      'TokenVerifier.verify of a new token',
+      costs.verifier,
+      `header, key choice, signature, claims, remembering it; ${round(costs.verifier.perSecond / costs.jose.perSecond, 2)}× jose.jwtVerify`,
+    ),
+  ];
+}
+
 /** Events per second of one core's CPU time: what the path costs, whatever else shares the machine. */
 function perCoreRate(measured: Measured): number {
   return 1e6 / measured.cpuMicrosPerEvent;
@@ -353,6 +409,7 @@ export async function benchIngest(
   const conf = await createTestConf();
   try {
     useSyncTopic(conf);
+    const signers = await benchSigners(conf);
     const handlerFor = (sinks: readonly string[]) => {
       const env: NodeJS.ProcessEnv = { ...process.env, EVENTGATE_SINKS: sinks.join(',') };
       const transport = createFakeSqsTransport();
@@ -428,10 +485,38 @@ export async function benchIngest(
         planned.push({ spec, batch, scenario, sendCalls: (spec.transport?.stats.calls ?? 0) - callsBefore });
       }
     }
+    // Signed before anything is timed: signing is the issuer's cost, not the gateway's.
+    const newTokens: Record<BenchAlgorithm, string[]> = {
+      RS256: await mintTokens(signers.RS256, SYNC_SUBJECT, NEW_TOKEN_POOL),
+      ES256: await mintTokens(signers.ES256, SYNC_SUBJECT, NEW_TOKEN_POOL),
+    };
+    const newTokenScenarios = (['RS256', 'ES256'] as const).map((alg): Scenario => ({
+      name: `sync single, new ${alg} token per request`,
+      mode: 'sync',
+      app: oneSink.app,
+      requests: newTokenRequests(SYNC_TOPIC, newTokens[alg]),
+      eventsPerRequest: 1,
+    }));
+    for (const scenario of newTokenScenarios)
+      await expectAccepted(scenario.app, nextRequest(scenario), scenario.name, scenario.mode);
     const measuredAll = await measureInterleaved(
-      planned.map((entry) => entry.scenario),
+      [...planned.map((entry) => entry.scenario), ...newTokenScenarios],
       options,
     );
+    for (const [index, scenario] of newTokenScenarios.entries()) {
+      const measured = measuredAll[planned.length + index] as Measured;
+      measuredRuns[scenario.name] = measured;
+      const alg = index === 0 ? 'RS256' : 'ES256';
+      figures.push(
+        ...scenarioFigures(
+          `sync topic (instant sink), one event per request, a new ${alg} token on every request`,
+          measured,
+          options,
+          alg === 'RS256' ? 25_000 : undefined,
+          false,
+        ),
+      );
+    }
     for (const [index, { spec, batch, scenario, sendCalls }] of planned.entries()) {
       const measured = measuredAll[index] as Measured;
       measuredRuns[scenario.name] = measured;
@@ -512,6 +597,15 @@ export async function benchIngest(
     const verifyMicros = verifier
       ? await cpuMicrosPerCall(() => verifier.verify(asyncToken), options.runMs)
       : Number.NaN;
+    if (!verifier) throw new Error('the bench conf has no token verifier');
+    const firstSight = {} as Record<BenchAlgorithm, Record<'crypto' | 'jose' | 'verifier', CheckCost>>;
+    for (const alg of ['RS256', 'ES256'] as const) {
+      firstSight[alg] = {
+        crypto: await checkCost(newTokens[alg], nodeCryptoCheck(signers[alg]), options.runMs),
+        jose: await checkCost(newTokens[alg], joseCheck(signers[alg]), options.runMs),
+        verifier: await checkCost(newTokens[alg], (token) => verifier.verify(token), options.runMs),
+      };
+    }
     oneSink.sqs.destroy();
     fourSinks.sqs.destroy();
 
@@ -571,9 +665,14 @@ export async function benchIngest(
         note: `the floor, one keep-alive POST of the same body with node:http: ${round(loopbackFigures.floor, 1)} µs CPU (${round(loopbackFigures.shipped / loopbackFigures.floor, 2)}× the floor); the SDK command: ${round(loopbackFigures.sdk, 1)} µs CPU (${round(loopbackFigures.sdk / loopbackFigures.floor, 2)}×)`,
       },
     );
+    figures.push(
+      ...firstSightFigures('RS256', firstSight.RS256),
+      ...firstSightFigures('ES256', firstSight.ES256),
+    );
     return {
       figures,
       details: {
+        firstSight,
         loopbackCpuMicrosPerCall: loopbackFigures,
         options,
         measurements,

@@ -14,13 +14,24 @@ export class KeysWithIssuer extends KeyStore {
     super({ keys: { keys: [] } });
   }
 
+  /** Own and outside keys together, kept while the outside store serves the same key set. */
+  private combined?: { outside: readonly VerificationKey[]; keys: readonly VerificationKey[] };
+
+  /**
+   * The same array for as long as the key sets stay the same: the verifier trusts a remembered token
+   * only while the key set it was checked against is the current one, so a new array on every call
+   * would make every token a first sight.
+   */
   override async getKeys(): Promise<readonly VerificationKey[]> {
     if (this.outside === null) return this.own;
+    let outside: readonly VerificationKey[];
     try {
-      return [...this.own, ...(await this.outside.getKeys())];
+      outside = await this.outside.getKeys();
     } catch {
       return this.own;
     }
+    if (this.combined?.outside !== outside) this.combined = { outside, keys: [...this.own, ...outside] };
+    return this.combined.keys;
   }
 
   override async refreshForUnknownKey(): Promise<boolean> {
