@@ -4,12 +4,14 @@ import type { SQSEvent } from 'aws-lambda';
 import { Kafka, type KafkaConfig, type Producer } from 'kafkajs';
 import { Client, Pool, type PoolConfig } from 'pg';
 import { createEnvelope, type Envelope } from '../shared/envelope';
+import { describeError } from '../shared/errors/describe';
 import { createWorkerHandler } from '../shared/queue/worker';
 import { EventBridgeSink } from '../shared/sinks/eventbridge/sink';
 import { KafkaSink } from '../shared/sinks/kafka/sink';
 import {
   insertStatement,
   PostgresSink,
+  rowValues,
   type PostgresPool,
   type PostgresPoolClient,
 } from '../shared/sinks/postgres/sink';
@@ -331,17 +333,9 @@ async function measureSink(
 }
 
 /** The batch's rows as the sink binds them, in INSERT_COLUMNS order. */
-function rowValues(batch: readonly Envelope[]): unknown[] {
-  return batch.flatMap((event) => [
-    event.id,
-    event.topic,
-    event.receivedAt,
-    event.subject,
-    event.correlationId,
-    event.key,
-    JSON.stringify(event.payload),
-    event.cloudEvent === undefined ? null : JSON.stringify(event.cloudEvent),
-  ]);
+/** The bind values of a batch INSERT, as the sink builds them. */
+function batchValues(batch: readonly Envelope[]): unknown[] {
+  return batch.flatMap((event) => rowValues(event));
 }
 
 interface InsertDiagnostics {
@@ -365,13 +359,13 @@ async function insertDiagnostics(url: string, rows: number, rounds: number): Pro
     const prepared: number[] = [];
     for (let round = 0; round < rounds; round++) {
       let started = performance.now();
-      await client.query(text, rowValues(envelopes(rows)));
+      await client.query(text, batchValues(envelopes(rows)));
       unnamed.push(performance.now() - started);
       started = performance.now();
       await client.query({
         name: `eventgate_bench_insert_${rows}`,
         text,
-        values: rowValues(envelopes(rows)),
+        values: batchValues(envelopes(rows)),
       });
       prepared.push(performance.now() - started);
     }
@@ -505,8 +499,12 @@ export async function benchDrain(
   const whereSection = `${SECTION} — where the time goes (postgres, batch 100)`;
   const postgresBatch = measurements.find((entry) => entry.sink === 'postgres' && entry.batchSize === 100);
   let diagnostics: InsertDiagnostics | undefined;
+  let diagnosticsFailure: string | undefined;
   if (postgresBatch && postgresDatabase) {
-    diagnostics = await insertDiagnostics(postgresDatabase, 100, 23).catch(() => undefined);
+    diagnostics = await insertDiagnostics(postgresDatabase, 100, 23).catch((error: unknown) => {
+      diagnosticsFailure = describeError(error);
+      return undefined;
+    });
   }
   const overhead = await workerOverheadMicros(100, options.runMs);
   figures.push(
@@ -530,6 +528,7 @@ export async function benchDrain(
       value: diagnostics?.unnamedP50Ms ?? null,
       unit: 'ms',
       digits: 2,
+      ...(diagnosticsFailure ? { note: `not measured: ${diagnosticsFailure}` } : {}),
     },
     {
       section: whereSection,

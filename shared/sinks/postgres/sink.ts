@@ -130,7 +130,7 @@ export function insertStatement(target: string, rowCount: number): string {
 }
 
 /** The row's bind values, in INSERT_COLUMNS order. JSON travels as text for jsonb to parse. */
-function rowValues(event: Envelope): unknown[] {
+export function rowValues(event: Envelope): unknown[] {
   const payload = JSON.stringify(event.payload);
   if (payload === undefined) throw new Error('payload is not JSON-serialisable');
   const cloudEvent = event.cloudEvent === undefined ? null : JSON.stringify(event.cloudEvent);
