@@ -38,7 +38,9 @@ function sourceFor(init: ProviderInit, env: NodeJS.ProcessEnv): CredentialProvid
 }
 
 function expiresSoon(credentials: Credentials, now: number): boolean {
-  return credentials.expiration !== undefined && credentials.expiration.getTime() - now < REFRESH_BEFORE_EXPIRY_MS;
+  return (
+    credentials.expiration !== undefined && credentials.expiration.getTime() - now < REFRESH_BEFORE_EXPIRY_MS
+  );
 }
 
 /**
@@ -51,7 +53,10 @@ export function defaultProvider(init: ProviderInit = {}): CredentialProvider {
   return async (options) => {
     const forceRefresh = (options as { forceRefresh?: boolean } | undefined)?.forceRefresh === true;
     if (known && !forceRefresh && !expiresSoon(known, Date.now())) return known;
-    pending ??= sourceFor(init, process.env)(options).then(
+    pending ??= sourceFor(
+      init,
+      process.env,
+    )(options).then(
       (credentials) => {
         known = credentials;
         pending = undefined;

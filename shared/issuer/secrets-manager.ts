@@ -12,4 +12,3 @@ import {
  * shared/deploy/bundling/lazy-modules.ts), so it runs the pinned SDK version, not the runtime's.
  */
 export { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient };
-

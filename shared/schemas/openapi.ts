@@ -1,9 +1,6 @@
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { TopicRegistry } from '../topics/registry';
 import { exampleFor } from './example';
-
-// Loaded on the first `GET /api`, never at cold start (see ./yaml.ts).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml = (): typeof import('./yaml') => require('./yaml') as typeof import('./yaml');
 
 type Json = Record<string, unknown>;
 
@@ -45,7 +42,7 @@ function componentName(topic: string): string {
  * after the document was read; each topic operation is marked with `x-eventgate-topic`.
  */
 export function documentTopics(baseSpec: string, topics: TopicRegistry): string {
-  const spec = yaml().parse(baseSpec) as Json;
+  const spec = parseYaml(baseSpec) as Json;
   const paths = (isObject(spec.paths) ? spec.paths : {}) as Record<string, Json>;
   const generic = paths['/topics/{topic}']?.post;
   if (!isObject(generic)) return baseSpec;
@@ -80,7 +77,7 @@ export function documentTopics(baseSpec: string, topics: TopicRegistry): string 
   }
   spec.paths = { ...paths, ...documented };
   spec.components = { ...components, schemas };
-  return yaml().stringify(spec, { aliasDuplicateObjects: false });
+  return stringifyYaml(spec, { aliasDuplicateObjects: false });
 }
 
 const documentedSpecs = new WeakMap<TopicRegistry, { base: string; spec: string }>();

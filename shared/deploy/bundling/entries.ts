@@ -21,7 +21,10 @@ export function entryPointsOf(build: PluginBuild): string[] {
  * the read function Postgres. Undefined when an entry is not a function we know: such a build keeps
  * everything.
  */
-export function sinksWrittenBy(entries: readonly string[], syncSinks: readonly string[]): Set<string> | undefined {
+export function sinksWrittenBy(
+  entries: readonly string[],
+  syncSinks: readonly string[],
+): Set<string> | undefined {
   if (entries.length === 0) return undefined;
   const written = new Set<string>();
   for (const entry of entries) {

@@ -3,7 +3,7 @@ import { SINK_DEFINITIONS } from '../../sinks/catalog';
 import type { SinkDefinition } from '../../sinks/definition';
 import { precompiledConfigValidator } from './config-validator';
 import { compilesTopicSchemas, entryPointsOf } from './entries';
-import { lambdaCredentials } from './lambda-credentials';
+import { lambdaCredentials, withoutEventStreams } from './aws-sdk-parts';
 import { lazyModules } from './lazy-modules';
 import { leaveOutSinks } from './leave-out-sinks';
 
@@ -20,8 +20,11 @@ export function lambdaPlugins(options: LambdaBundleOptions): Plugin[] {
   // What the separate files of lazily loaded modules are built with too.
   // The ingest and read functions carry ajv's compiler for topic schemas anyway; the precompiled
   // check of config.json would add about 87 kB to them (measured, see the cold-start bench).
-  const precompiled = precompiledConfigValidator(definitions, (build) => !compilesTopicSchemas(entryPointsOf(build)));
-  const common = [lambdaCredentials(), precompiled];
+  const precompiled = precompiledConfigValidator(
+    definitions,
+    (build) => !compilesTopicSchemas(entryPointsOf(build)),
+  );
+  const common = [lambdaCredentials(), withoutEventStreams(), precompiled];
   return [
     leaveOutSinks(options.syncSinks, definitions),
     lazyModules(options.syncSinks, definitions, common),

@@ -29,8 +29,8 @@ export const LAZY_MODULES: readonly LazyModule[] = [
     chunk: 'secrets-manager',
     packages: ['@aws-sdk/client-secrets-manager'],
   },
-  // GET /api, the OpenAPI document as YAML.
-  { file: 'shared/schemas/yaml.ts', chunk: 'yaml', packages: ['yaml'] },
+  // GET /api: the OpenAPI document, written as YAML.
+  { file: 'shared/schemas/openapi.ts', chunk: 'openapi', packages: ['yaml'] },
 ];
 
 type DefinitionParts = Pick<SinkDefinition, 'name' | 'clientPackages'>;
@@ -46,7 +46,10 @@ function lazyModuleAt(resolved: string, modules: readonly LazyModule[]): LazyMod
 }
 
 /** Where the function's own file goes and what it is called, without its extension. */
-function outputOf(build: PluginBuild, entry: string): { directory?: string; base: string; extension: string } {
+function outputOf(
+  build: PluginBuild,
+  entry: string,
+): { directory?: string; base: string; extension: string } {
   const options = build.initialOptions;
   const workingDirectory = options.absWorkingDir ?? process.cwd();
   if (options.outfile !== undefined) {

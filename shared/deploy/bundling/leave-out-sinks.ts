@@ -29,7 +29,10 @@ export function leaveOutSinks(syncSinks: readonly string[], definitions: readonl
       const leftOut = definitions.filter((definition) => !written.has(definition.name));
       const packages = leftOut.flatMap((definition) => definition.clientPackages);
       if (packages.length > 0) {
-        build.onResolve({ filter: packagesFilter(packages) }, (args) => ({ path: args.path, external: true }));
+        build.onResolve({ filter: packagesFilter(packages) }, (args) => ({
+          path: args.path,
+          external: true,
+        }));
       }
       const leftOutNames = new Set(leftOut.map((definition) => definition.name));
       build.onResolve({ filter: /^\./ }, (args) => {

@@ -14,7 +14,7 @@ import { fauxqsSqsClient, startFauxqs } from '../../peers/fauxqs';
 import { createTestDatabase } from '../../peers/postgres';
 import { createQueue, sqsEventFrom } from '../workers/sqs-event';
 import { quarantineQueueName } from '../../../shared/quarantine/queue';
-import { clientsIn, templateEnvironment, unpackBundle } from './bundle';
+import { clientsIn, isFunctionBundle, templateEnvironment, unpackBundle } from './bundle';
 import { packageService, type PackagedService, type Template } from './package-service';
 import {
   allPolicyStatements,
@@ -460,7 +460,7 @@ describe('packaged template with every sink', () => {
   test('only the workers that need them carry the Kafka and Postgres clients', () => {
     const clients = (functionKey: string): string[] => {
       const files = readZip(path.join(full.outputDir, `${functionKey}.zip`));
-      const entry = [...files.keys()].find((name) => name.startsWith('functions/') && name.endsWith('.js'));
+      const entry = [...files.keys()].find(isFunctionBundle);
       return clientsIn(entry === undefined ? '' : (files.get(entry)?.toString('utf8') ?? ''));
     };
     expect(clients('ingest')).toEqual([]);
