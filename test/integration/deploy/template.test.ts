@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import path from 'node:path';
@@ -562,14 +562,13 @@ describe('packaged template with every sink', () => {
       expect(bundle.lazyFiles).toContain('functions/ingest.config-s3.js');
       const confDir = path.join(bundle.directory, 'conf');
       await s3.send(new CreateBucketCommand({ Bucket: 'eventgate-config' }));
-      // One topic only, so the answer shows where the schemas came from.
-      for (const [key, file] of [
-        ['prod/access.json', 'access.json'],
-        ['prod/topics/public.cps.za.test.json', 'topics/public.cps.za.test.json'],
-      ]) {
-        const Body = await readFile(path.join(confDir, file as string), 'utf8');
-        await s3.send(new PutObjectCommand({ Bucket: 'eventgate-config', Key: key, Body }));
+      // The packaged schemas go to S3 and leave the unpacked zip: only S3 can serve them.
+      const topics = readdirSync(path.join(confDir, 'topics')).sort();
+      for (const file of ['access.json', ...topics.map((topic) => `topics/${topic}`)]) {
+        const Body = await readFile(path.join(confDir, file), 'utf8');
+        await s3.send(new PutObjectCommand({ Bucket: 'eventgate-config', Key: `prod/${file}`, Body }));
       }
+      rmSync(path.join(confDir, 'topics'), { recursive: true });
       const env = {
         ...templateEnvironment(variables),
         CONF_DIR: confDir,
@@ -589,12 +588,23 @@ describe('packaged template with every sink', () => {
           requestContext: { http: { method: 'GET', path: '/topics', sourceIp: '127.0.0.1' }, requestId: 'deploy-test' },
         };
         handler(event, {}).then((response) => {
-          process.stdout.write(JSON.stringify({ status: response.statusCode, body: JSON.parse(response.body) }));
+          process.stdout.write('\\n' + JSON.stringify({ status: response.statusCode, body: JSON.parse(response.body) }));
           process.exit(0);
         });`;
-      expect(JSON.parse(await bundle.run(script, env))).toEqual({
+      // Log lines come first; the answer is the last line.
+      const output = await bundle.run(script, env);
+      const answer = JSON.parse(output.trim().split('\n').pop() ?? '{}') as {
+        status: number;
+        body: unknown;
+      };
+      expect({
+        status: answer.status,
+        topics: Array.isArray(answer.body) ? [...(answer.body as string[])].sort() : answer.body,
+        output: answer.status === 200 ? '' : output,
+      }).toEqual({
         status: 200,
-        body: ['public.cps.za.test'],
+        topics: topics.map((file) => file.replace(/\.json$/, '')),
+        output: '',
       });
     } finally {
       bundle.remove();
