@@ -2,6 +2,7 @@ import { builtinModules } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { lambdaPlugins } from '../../../shared/deploy/bundling';
 import {
   buildLikeServerless,
   serverlessBuildSettings,
@@ -105,3 +106,17 @@ test('the s3 worker reads s3:// configuration with the client it carries anyway'
   expect(built.s3.lazy).toEqual([]);
   expect(built.s3.main.packages.map((entry) => entry.name)).toContain('@aws-sdk/client-s3');
 });
+
+test('an ingest function that writes to sinks itself (syncSinks) carries their clients, inline', async () => {
+  const withSyncSinks = await buildLikeServerless('functions/ingest.ts', path.join(outDir, 'sync-sinks'), {
+    plugins: lambdaPlugins({ syncSinks: ['kafka', 's3'] }),
+  });
+  const packages = withSyncSinks.main.packages.map((entry) => entry.name);
+  expect(packages).toEqual(expect.arrayContaining(['kafkajs', '@aws-sdk/client-s3']));
+  expect(packages).not.toContain('pg');
+  // The S3 client is there anyway: configuration in S3 needs no file of its own.
+  expect(withSyncSinks.lazy.map((file) => file.name)).toEqual([
+    'functions/ingest.openapi.js',
+    'functions/ingest.secrets-manager.js',
+  ]);
+}, 60_000);
