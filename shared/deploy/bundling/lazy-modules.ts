@@ -104,8 +104,9 @@ export function lazyModules(
     setup(build) {
       const entries = entryPointsOf(build);
       const written = sinksWrittenBy(entries, syncSinks);
-      // A build of several entries, or of one we do not know, keeps everything inline.
-      if (written === undefined || entries.length !== 1) return;
+      // A build of several entries, or of one we do not know, keeps everything inline; so does an
+      // ES module build, which would split with esbuild's own `splitting` instead of `require()`.
+      if (written === undefined || entries.length !== 1 || build.initialOptions.format === 'esm') return;
       const carried = new Set(
         definitions
           .filter((definition) => written.has(definition.name))
