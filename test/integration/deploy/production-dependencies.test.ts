@@ -6,6 +6,7 @@ import { lambdaPlugins } from '../../../shared/deploy/bundling';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const ENTRIES = [
   'functions/ingest.ts',
+  'functions/read.ts',
   'functions/workers/eventbridge.ts',
   'functions/workers/kafka.ts',
   'functions/workers/postgres.ts',
