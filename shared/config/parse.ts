@@ -1,28 +1,8 @@
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import type { ErrorObject } from 'ajv/dist/2020';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
 import { ConfigValidationError, type ConfigProblem } from './errors';
-import { configSchema } from './schema';
 import type { GatewayConfig } from './settings';
-
-type UnknownKeys = 'reject' | 'ignore';
-
-// `useDefaults` writes every missing default into the checked document: what passes is complete.
-const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false, validateSchema: false });
-const compiled = new WeakMap<SinkCatalog, Map<UnknownKeys, ValidateFunction>>();
-
-function validatorFor(catalog: SinkCatalog, unknownKeys: UnknownKeys): ValidateFunction {
-  let byMode = compiled.get(catalog);
-  if (!byMode) {
-    byMode = new Map();
-    compiled.set(catalog, byMode);
-  }
-  let validate = byMode.get(unknownKeys);
-  if (!validate) {
-    validate = ajv.compile(configSchema(catalog, unknownKeys));
-    byMode.set(unknownKeys, validate);
-  }
-  return validate;
-}
+import { configValidator, type UnknownKeys } from './validators';
 
 function describe(error: ErrorObject): ConfigProblem {
   const where = error.instancePath === '' ? 'config' : error.instancePath;
@@ -54,7 +34,7 @@ export function checkConfig(
   document: unknown,
   options: { catalog?: SinkCatalog; unknownKeys?: UnknownKeys } = {},
 ): { config: Record<string, unknown>; problems: ConfigProblem[] } {
-  const validate = validatorFor(options.catalog ?? sinkCatalog, options.unknownKeys ?? 'ignore');
+  const validate = configValidator(options.catalog ?? sinkCatalog, options.unknownKeys ?? 'ignore');
   const config = structuredClone(document) as Record<string, unknown>;
   if (validate(config)) return { config, problems: [] };
   const problems = new Map<string, ConfigProblem>();

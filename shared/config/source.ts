@@ -1,23 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from './s3-client';
 import { ConfigError } from './errors';
 import { describeError } from '../errors/describe';
 
 export { ConfigError };
 
-type S3Module = typeof import('@aws-sdk/client-s3');
+type S3Module = typeof import('./s3-client');
 
 let s3: { module: S3Module; client: S3Client } | undefined;
 
 /**
  * The S3 client, loaded on the first s3:// location: a gateway configured from local files never
- * pays for loading it at cold start.
+ * loads it, and the Lambda bundles carry it as a file of their own (./s3-client.ts).
  */
 export function configS3(): { module: S3Module; client: S3Client } {
   if (!s3) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const module = require('@aws-sdk/client-s3') as S3Module;
+    const module = require('./s3-client') as S3Module;
     s3 = {
       module,
       client: new module.S3Client({ forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === 'true' }),

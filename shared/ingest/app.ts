@@ -12,9 +12,13 @@ import { health } from './health';
 import { postEvents } from './post-events';
 import { matchRoute, type RouteMatch } from './routes';
 import type { QuarantineKeeper } from '../quarantine/keeper';
-import { servedApiSpec } from '../schemas/openapi';
 import { currentSchemaResponse, versionListResponse, versionResponse } from '../schemas/http';
 import { terminate } from './terminate';
+
+// The OpenAPI document and the YAML library it is written with are loaded on the first `GET /api`:
+// a cold start never parses them (the Lambda bundle carries them as a file of their own).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const openApi = (): typeof import('../schemas/openapi') => require('../schemas/openapi');
 
 export interface IngestAppOptions {
   state: GatewayStateLoader;
@@ -75,7 +79,7 @@ async function serve(
     case '/terminate':
       return terminate(request, correlationId, options.state);
     case '/api':
-      return text(200, servedApiSpec(state.apiSpec, state.topics), 'application/yaml');
+      return text(200, openApi().servedApiSpec(state.apiSpec, state.topics), 'application/yaml');
     case '/docs':
       return docsPage();
     case '/docs/{asset}':

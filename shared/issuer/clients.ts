@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../config/errors';
 import { isSecretHash } from './secret-hash';
 import { describeError, errorName } from '../errors/describe';
+import type { SecretsManagerClient } from './secrets-manager';
+
+/** The Secrets Manager client, loaded on first use (see ./secrets-manager.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const secretsManager = (): typeof import('./secrets-manager') => require('./secrets-manager');
 
 /** One client of the token endpoint. Only the hash of its secret is ever stored. */
 export interface ClientRecord {
@@ -106,7 +110,7 @@ export class SecretsManagerClientStore implements ClientStore {
   }
 
   async read(): Promise<ClientsDocument> {
-    const sdk = await import('@aws-sdk/client-secrets-manager');
+    const sdk = secretsManager();
     try {
       const answer = await (
         await this.client()
@@ -120,7 +124,7 @@ export class SecretsManagerClientStore implements ClientStore {
   }
 
   async write(document: ClientsDocument): Promise<void> {
-    const sdk = await import('@aws-sdk/client-secrets-manager');
+    const sdk = secretsManager();
     const client = await this.client();
     const SecretString = JSON.stringify(document);
     try {
@@ -137,7 +141,7 @@ export function clientStoreAt(location: string, baseDir: string, region?: string
   if (location.startsWith(SECRETS_MANAGER_PREFIX)) {
     const secretId = location.slice(SECRETS_MANAGER_PREFIX.length);
     return new SecretsManagerClientStore(secretId, async () => {
-      const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+      const { SecretsManagerClient } = secretsManager();
       return new SecretsManagerClient(region ? { region } : {});
     });
   }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 import { ConfigError } from '../config/errors';
-import { SECRETS_MANAGER_PREFIX } from './clients';
+import { SECRETS_MANAGER_PREFIX, secretsManager } from './clients';
 import { describeError } from '../errors/describe';
 
 export type IssuerAlgorithm = 'RS256' | 'ES256';
@@ -20,7 +20,7 @@ export interface IssuerSigningKey {
 async function readPem(location: string, baseDir: string, region?: string): Promise<string> {
   if (location.startsWith(SECRETS_MANAGER_PREFIX)) {
     const secretId = location.slice(SECRETS_MANAGER_PREFIX.length);
-    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    const { GetSecretValueCommand, SecretsManagerClient } = secretsManager();
     const client = new SecretsManagerClient(region ? { region } : {});
     try {
       const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

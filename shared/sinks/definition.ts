@@ -113,7 +113,7 @@ export interface SinkDefinition {
   readonly deploy: SinkDeploySpec;
   /**
    * npm packages only this sink's client loads. Bundles of functions that never write to the sink
-   * leave them out (see shared/deploy/esbuild-plugins.js).
+   * leave them out (see shared/deploy/bundling/leave-out-sinks.ts).
    */
   readonly clientPackages: readonly string[];
   /** Limits checked at ingest; none when the sink takes whatever the queue carries. */

@@ -58,8 +58,9 @@ export const s3ArchiveSink = defineSink<S3ArchiveSinkOptions>({
   isConfigured: (config) => Boolean((config as S3ArchiveConfigKeys).s3_archive?.bucket),
   clientOptions: (config, env) => client().s3ArchiveSinkOptionsFromConfig(config as S3ArchiveConfigKeys, env),
   createSink: (options) => new (client().S3ArchiveSink)(options),
-  // The S3 client stays in every bundle: configuration may be read from s3:// locations.
-  clientPackages: [],
+  // Configuration read from s3:// locations needs the S3 client too: other functions get it as a
+  // separate file loaded on first use (shared/deploy/bundling/lazy-modules.ts).
+  clientPackages: ['@aws-sdk/client-s3'],
   deploy: {
     // Without a bucket the stack creates one.
     parameters: { archiveBucket: bucketName, archivePrefix: keyPrefix('events/') },

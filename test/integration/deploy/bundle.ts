@@ -10,11 +10,29 @@ const execFileAsync = promisify(execFile);
 /** Strings that survive minification: kafkajs names its errors, pg requires its optional native driver. */
 const CLIENT_MARKERS = { kafkajs: /KafkaJS/, pg: /["']pg-native["']/ };
 
+/**
+ * Whether a file of a deployment zip is a function's own bundle (`functions/ingest.js`), not one of
+ * the files it loads on first use (`functions/ingest.openapi.js`).
+ */
+export function isFunctionBundle(name: string): boolean {
+  return /^functions\/(?:workers\/)?[^./]+\.js$/.test(name);
+}
+
+/** The files a function's bundle loads on first use, beside it in the zip. */
+export function lazyFilesOf(files: Iterable<string>, entry: string): string[] {
+  const prefix = entry.slice(0, -'.js'.length);
+  return [...files]
+    .filter((name) => name.startsWith(`${prefix}.`) && name !== entry && name.endsWith('.js'))
+    .sort();
+}
+
 export interface UnpackedBundle {
   /** Where the zip was unpacked, as Lambda unpacks it into /var/task. */
   directory: string;
   /** The function's bundled JavaScript, relative to `directory`. */
   entry: string;
+  /** The files it loads on first use, relative to `directory`. */
+  lazyFiles: string[];
   files: Map<string, Buffer>;
   /** Runs a script with the bundle's directory as working directory and nothing but `env`. */
   run(script: string, env: NodeJS.ProcessEnv): Promise<string>;
@@ -28,11 +46,12 @@ export function unpackBundle(zipFile: string): UnpackedBundle {
   for (const [name, content] of files) {
     mkdirSync(path.join(directory, path.dirname(name)), { recursive: true });
     writeFileSync(path.join(directory, name), content);
-    if (name.startsWith('functions/') && name.endsWith('.js')) entry = name;
+    if (isFunctionBundle(name)) entry = name;
   }
   return {
     directory,
     entry,
+    lazyFiles: lazyFilesOf(files.keys(), entry),
     files,
     async run(script, env) {
       const { stdout } = await execFileAsync(process.execPath, ['-e', script], {

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { build, type Plugin } from 'esbuild';
-import { SINK_DEFINITIONS } from '../../../shared/sinks/catalog';
+import { build } from 'esbuild';
+import { lambdaPlugins } from '../../../shared/deploy/bundling';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const ENTRIES = [
   'functions/ingest.ts',
+  'functions/read.ts',
   'functions/workers/eventbridge.ts',
   'functions/workers/kafka.ts',
   'functions/workers/postgres.ts',
@@ -33,10 +34,7 @@ function packageOf(input: string): string | undefined {
 // The functions are bundled from the packages in node_modules; every package a bundle takes code
 // from must be one that a production install brings.
 test('every package the Lambda bundles take code from is a production dependency', async () => {
-  type PluginsOf = (serverless: unknown, definitions: typeof SINK_DEFINITIONS) => Plugin[];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const pluginsOf = require(path.join(ROOT, 'shared/deploy/esbuild-plugins.js')) as PluginsOf;
-  const plugins = pluginsOf(undefined, SINK_DEFINITIONS);
+  const plugins = lambdaPlugins({ syncSinks: [] });
   const devOnly = devOnlyPackages();
   const used = new Set<string>();
   for (const entry of ENTRIES) {

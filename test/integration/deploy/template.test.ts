@@ -1,4 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import {
   dlqName,
@@ -10,11 +12,11 @@ import {
 import { SINK_NAMES } from '../../../shared/sinks/catalog';
 import type { SinkName } from '../../../shared/sinks/types';
 import { createEnvelope } from '../../../shared/envelope';
-import { fauxqsSqsClient, startFauxqs } from '../../peers/fauxqs';
+import { fauxqsS3Client, fauxqsSqsClient, startFauxqs } from '../../peers/fauxqs';
 import { createTestDatabase } from '../../peers/postgres';
 import { createQueue, sqsEventFrom } from '../workers/sqs-event';
 import { quarantineQueueName } from '../../../shared/quarantine/queue';
-import { clientsIn, templateEnvironment, unpackBundle } from './bundle';
+import { clientsIn, isFunctionBundle, lazyFilesOf, templateEnvironment, unpackBundle } from './bundle';
 import { packageService, type PackagedService, type Template } from './package-service';
 import {
   allPolicyStatements,
@@ -129,6 +131,20 @@ describe('a deploy with no parameters', () => {
     const message = (refused as Error).message;
     expect(message).toMatch(/kafkaBrokers=/);
     expect(message).toMatch(/postgresSecretName=/);
+  });
+});
+
+describe('the ingest bundle of a deploy with no parameters', () => {
+  test('is at most 500 kB, and carries what it loads on first use beside it', () => {
+    const files = readZip(path.join(defaults.outputDir, 'ingest.zip'));
+    const entry = [...files.keys()].find(isFunctionBundle) ?? '';
+    expect(entry).toBe('functions/ingest.js');
+    expect(files.get(entry)?.length).toBeLessThanOrEqual(500_000);
+    expect(lazyFilesOf(files.keys(), entry)).toEqual([
+      'functions/ingest.config-s3.js',
+      'functions/ingest.openapi.js',
+      'functions/ingest.secrets-manager.js',
+    ]);
   });
 });
 
@@ -460,7 +476,7 @@ describe('packaged template with every sink', () => {
   test('only the workers that need them carry the Kafka and Postgres clients', () => {
     const clients = (functionKey: string): string[] => {
       const files = readZip(path.join(full.outputDir, `${functionKey}.zip`));
-      const entry = [...files.keys()].find((name) => name.startsWith('functions/') && name.endsWith('.js'));
+      const entry = [...files.keys()].find(isFunctionBundle);
       return clientsIn(entry === undefined ? '' : (files.get(entry)?.toString('utf8') ?? ''));
     };
     expect(clients('ingest')).toEqual([]);
@@ -480,12 +496,23 @@ describe('packaged template with every sink', () => {
         for (const file of filesUnder(path.resolve(__dirname, '..', '..', '..', 'conf'), 'conf')) {
           expect(bundle.files.has(file)).toBe(true);
         }
-        const script = `process.stdout.write(typeof require(${JSON.stringify(`./${bundle.entry}`)}).handler)`;
-        const loaded = await bundle.run(script, {
-          CONF_DIR: path.join(bundle.directory, 'conf'),
-          AWS_REGION: 'eu-west-1',
-        });
-        expect(loaded).toBe('function');
+        // The function's own file, then each file it loads on first use: all load from the zip alone.
+        const files = [bundle.entry, ...bundle.lazyFiles].map((file) => `./${file}`);
+        const script = `process.stdout.write(JSON.stringify(${JSON.stringify(files)}.map((file) => Object.keys(require(file)).length > 0)))`;
+        const loaded = JSON.parse(
+          await bundle.run(script, {
+            CONF_DIR: path.join(bundle.directory, 'conf'),
+            AWS_REGION: 'eu-west-1',
+          }),
+        ) as boolean[];
+        expect(loaded).toEqual(files.map(() => true));
+        const handler = `process.stdout.write(typeof require(${JSON.stringify(`./${bundle.entry}`)}).handler)`;
+        expect(
+          await bundle.run(handler, {
+            CONF_DIR: path.join(bundle.directory, 'conf'),
+            AWS_REGION: 'eu-west-1',
+          }),
+        ).toBe('function');
       } finally {
         bundle.remove();
       }
@@ -522,6 +549,67 @@ describe('packaged template with every sink', () => {
       expect(statuses).toEqual(Object.fromEntries(paths.map((p) => [p, 200])));
     } finally {
       bundle.remove();
+    }
+  });
+
+  test('the packaged ingest function reads its access map and topic schemas from S3 with the client file it loads on first use', async () => {
+    const [, ingest] = lambdaByName(template(), `${SERVICE}-${STAGE}-ingest`);
+    const variables = (props(ingest).Environment as { Variables: Record<string, unknown> }).Variables;
+    const fauxqs = await startFauxqs();
+    const s3 = fauxqsS3Client(fauxqs.endpoint);
+    const bundle = unpackBundle(path.join(full.outputDir, 'ingest.zip'));
+    try {
+      expect(bundle.lazyFiles).toContain('functions/ingest.config-s3.js');
+      const confDir = path.join(bundle.directory, 'conf');
+      await s3.send(new CreateBucketCommand({ Bucket: 'eventgate-config' }));
+      // The packaged schemas go to S3 and leave the unpacked zip: only S3 can serve them.
+      const topics = readdirSync(path.join(confDir, 'topics')).sort();
+      for (const file of ['access.json', ...topics.map((topic) => `topics/${topic}`)]) {
+        const Body = await readFile(path.join(confDir, file), 'utf8');
+        await s3.send(new PutObjectCommand({ Bucket: 'eventgate-config', Key: `prod/${file}`, Body }));
+      }
+      rmSync(path.join(confDir, 'topics'), { recursive: true });
+      const env = {
+        ...templateEnvironment(variables),
+        CONF_DIR: confDir,
+        ACCESS_CONFIG: 's3://eventgate-config/prod/access.json',
+        TOPIC_SCHEMAS: 's3://eventgate-config/prod/topics/',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_S3: fauxqs.endpoint,
+        AWS_S3_FORCE_PATH_STYLE: 'true',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      };
+      const script = `
+        const { handler } = require(${JSON.stringify(`./${bundle.entry}`)});
+        const event = {
+          version: '2.0', routeKey: '$default', rawPath: '/topics', rawQueryString: '', headers: {}, isBase64Encoded: false,
+          requestContext: { http: { method: 'GET', path: '/topics', sourceIp: '127.0.0.1' }, requestId: 'deploy-test' },
+        };
+        handler(event, {}).then((response) => {
+          process.stdout.write('\\n' + JSON.stringify({ status: response.statusCode, body: JSON.parse(response.body) }));
+          process.exit(0);
+        });`;
+      // Log lines come first; the answer is the last line.
+      const output = await bundle.run(script, env);
+      const answer = JSON.parse(output.trim().split('\n').pop() ?? '{}') as {
+        status: number;
+        body: unknown;
+      };
+      expect({
+        status: answer.status,
+        topics: Array.isArray(answer.body) ? [...(answer.body as string[])].sort() : answer.body,
+        output: answer.status === 200 ? '' : output,
+      }).toEqual({
+        status: 200,
+        topics: topics.map((file) => file.replace(/\.json$/, '')),
+        output: '',
+      });
+    } finally {
+      bundle.remove();
+      s3.destroy();
+      await fauxqs.stop();
     }
   });
 
