@@ -16,7 +16,7 @@ import type * as ReceiveMessageModule from 'fauxqs/dist/sqs/actions/receiveMessa
 import type * as SendMessageBatchModule from 'fauxqs/dist/sqs/actions/sendMessageBatch';
 import type { SqsStore } from 'fauxqs/dist/sqs/sqsStore';
 import { fauxqsModule, openFauxqsStores } from './fauxqs-stores';
-import type { EmbeddedSqsSettings, FromSqsServer, ToSqsServer } from './sqs-direct-protocol';
+import type { DirectAction, EmbeddedSqsSettings, FromSqsServer, ToSqsServer } from './sqs-direct-protocol';
 import { DirectCallServer, type SqsAction } from './sqs-direct-server';
 
 function send(message: FromSqsServer, then?: () => void): void {
@@ -24,9 +24,7 @@ function send(message: FromSqsServer, then?: () => void): void {
   else then?.();
 }
 
-async function directActions(): Promise<
-  Record<'SendMessageBatch' | 'ReceiveMessage' | 'DeleteMessageBatch', SqsAction<SqsStore>>
-> {
+async function directActions(): Promise<Record<DirectAction, SqsAction<SqsStore>>> {
   const [{ sendMessageBatch }, { receiveMessage }, { deleteMessageBatch }] = await Promise.all([
     fauxqsModule<typeof SendMessageBatchModule>('dist/sqs/actions/sendMessageBatch.js'),
     fauxqsModule<typeof ReceiveMessageModule>('dist/sqs/actions/receiveMessage.js'),
@@ -40,6 +38,7 @@ async function directActions(): Promise<
 }
 
 async function serve(settings: EmbeddedSqsSettings): Promise<void> {
+  process.on('SIGINT', () => undefined);
   const { buildApp } = (await import('fauxqs')) as typeof FauxqsModule;
   const stores = await openFauxqsStores(settings);
   // Not fauxqs's startFauxqs(), which would listen on every interface: buildApp() listens where told.
@@ -71,7 +70,6 @@ async function serve(settings: EmbeddedSqsSettings): Promise<void> {
   });
   process.on('disconnect', stop);
   process.on('SIGTERM', stop);
-  process.on('SIGINT', () => undefined);
   send({ type: 'ready', address: address.replace('localhost', '127.0.0.1') });
 }
 

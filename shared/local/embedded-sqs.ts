@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DirectSqsCalls } from './sqs-direct-client';
-import type { EmbeddedSqsSettings, FromSqsServer } from './sqs-direct-protocol';
+import type { EmbeddedSqsSettings, FromSqsServer, ToSqsServer } from './sqs-direct-protocol';
 import { exitDescription, supervise, type ChildRun } from './supervisor';
 
 export interface EmbeddedSqsOptions {
@@ -107,7 +107,12 @@ async function launch(
   child.on('message', (message: FromSqsServer) => {
     if (message.type === 'results') directCalls.settle(message.results);
   });
-  directCalls.connect({ post: (message) => child.send(message) });
+  // A send that fails (the channel just closed) leaves its calls pending until the exit, which fails
+  // them; the callback keeps the failure from becoming an 'error' event nobody listens to.
+  const post = (message: ToSqsServer): void => {
+    if (child.connected) child.send(message, () => undefined);
+  };
+  directCalls.connect({ post });
   const ended = exited(child);
   void ended.then((how) => directCalls.disconnect(how));
   // Stay out of the way of a parent that wants to exit: the child follows it when the channel closes.
@@ -121,7 +126,7 @@ async function launch(
     exited: ended,
     stop() {
       stopped ??= (async () => {
-        if (child.connected) child.send({ type: 'stop' });
+        post({ type: 'stop' });
         const forced = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
         await ended;
         clearTimeout(forced);
