@@ -260,6 +260,13 @@ export async function benchEndToEnd(
       },
       {
         section: SECTION,
+        label: 'CPU per request: the load generator (autocannon), on the same cores',
+        value: load.requests > 0 ? (load.cpuSeconds * 1e6) / load.requests : null,
+        unit: 'µs',
+        note: 'its whole process, start-up included',
+      },
+      {
+        section: SECTION,
         label: 'accepted events missing from Postgres + rows not accounted for',
         value: missing + Math.abs(figures.rows - expectedRows),
         unit: 'events',
