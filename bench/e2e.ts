@@ -9,6 +9,7 @@ import { queryOnce } from '../test/peers/postgres';
 import { ASYNC_SUBJECT, ASYNC_TOPIC, asyncTopicEvent } from './events';
 import type { LoadSettings, LoadSummary } from './load-driver';
 import { createDatabase, type BenchPeers } from './peers';
+import { ownCpuSeconds, processCpuSeconds } from './process-cpu';
 import type { Figure } from './report';
 import { round } from './stats';
 
@@ -150,6 +151,10 @@ export async function benchEndToEnd(
   });
   try {
     const token = await runtime.token(ASYNC_SUBJECT);
+    // CPU from the start of the load to the end of the drain, charged per delivered event: the
+    // gateway (this process hosts the runtime: HTTP, ingest, pollers, worker) and the SQS server.
+    const sqsPid = runtime.processes.sqs.pid();
+    const cpuBefore = { gateway: ownCpuSeconds(), sqs: processCpuSeconds(sqsPid) };
     const load = await runLoad({
       url: `${runtime.url}/topics/${ASYNC_TOPIC}`,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -164,6 +169,7 @@ export async function benchEndToEnd(
       load.accepted + load.inFlightAtStop,
       options.drainTimeoutSeconds,
     );
+    const cpuAfter = { gateway: ownCpuSeconds(), sqs: processCpuSeconds(sqsPid) };
     const figures = await tableFigures(databaseUrl, table);
     const accepted = readFileSync(path.join(stateDir, 'accepted-ids.txt'), 'utf8')
       .split('\n')
@@ -187,6 +193,12 @@ export async function benchEndToEnd(
     // never read; they show up as rows without a counted 202.
     const expectedRows = load.accepted + load.inFlightAtStop;
     const countsMatch = figures.rows === expectedRows && missing === 0;
+    const microsPerRow = (seconds: number | null): number | null =>
+      seconds === null || figures.rows === 0 ? null : (seconds * 1e6) / figures.rows;
+    const gatewayCpuPerEvent = microsPerRow(cpuAfter.gateway - cpuBefore.gateway);
+    const sqsCpuPerEvent = microsPerRow(
+      cpuAfter.sqs === null || cpuBefore.sqs === null ? null : cpuAfter.sqs - cpuBefore.sqs,
+    );
 
     const result: Figure[] = [
       {
@@ -194,6 +206,7 @@ export async function benchEndToEnd(
         label: `accepted events/s (${options.connections} connections, ${options.durationSeconds} s, 1 KB events)`,
         value: acceptedPerSecond,
         unit: 'events/s',
+        target: { op: '>=', value: 5_000 },
         note: `${load.accepted.toLocaleString('en-US')} accepted of ${load.requests.toLocaleString('en-US')} requests; other statuses ${JSON.stringify(load.otherStatuses)}, errors ${load.errors}, timeouts ${load.timeouts}`,
       },
       { section: SECTION, label: 'request latency p50', value: load.latencyP50Ms, unit: 'ms', digits: 1 },
@@ -226,6 +239,34 @@ export async function benchEndToEnd(
       },
       {
         section: SECTION,
+        label: 'delivered events/s (rows in Postgres over load start → last insert)',
+        value: figures.rows / Math.max((figures.lastInsertMs - load.startedAt) / 1000, 0.001),
+        unit: 'events/s',
+        target: { op: '>=', value: 5_000 },
+      },
+      {
+        section: SECTION,
+        label: 'CPU per delivered event: gateway process (HTTP, ingest, pollers, worker)',
+        value: gatewayCpuPerEvent,
+        unit: 'µs',
+        note: 'user + system, load start → drained; includes this bench process waiting on the drain',
+      },
+      {
+        section: SECTION,
+        label: 'CPU per delivered event: embedded SQS server process',
+        value: sqsCpuPerEvent,
+        unit: 'µs',
+        note: sqsPid === undefined ? 'no process id' : `pid ${sqsPid}, from /proc/<pid>/stat`,
+      },
+      {
+        section: SECTION,
+        label: 'CPU per request: the load generator (autocannon), on the same cores',
+        value: load.requests > 0 ? (load.cpuSeconds * 1e6) / load.requests : null,
+        unit: 'µs',
+        note: 'its whole process, start-up included',
+      },
+      {
+        section: SECTION,
         label: 'accepted events missing from Postgres + rows not accounted for',
         value: missing + Math.abs(figures.rows - expectedRows),
         unit: 'events',
@@ -240,7 +281,15 @@ export async function benchEndToEnd(
     ];
     return {
       figures: result,
-      details: { options, load, table: figures, missing, rowsAfterLoad, backlogSeconds },
+      details: {
+        options,
+        load,
+        table: figures,
+        missing,
+        rowsAfterLoad,
+        backlogSeconds,
+        cpuSeconds: { before: cpuBefore, after: cpuAfter },
+      },
     };
   } finally {
     await runtime.stop();

@@ -31,6 +31,8 @@ export interface LoadSummary {
   latencyP99Ms: number;
   latencyMaxMs: number;
   durationSeconds: number;
+  /** CPU seconds (user + system) the load generator itself used: its share of the machine. */
+  cpuSeconds: number;
 }
 
 async function main(): Promise<void> {
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     ],
   });
   const endedAt = Date.now();
+  const cpu = process.cpuUsage();
   writeFileSync(settings.idsFile, ids.join('\n'));
   const summary: LoadSummary = {
     startedAt,
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
     latencyP99Ms: result.latency.p99,
     latencyMaxMs: result.latency.max,
     durationSeconds: result.duration,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }

@@ -1,5 +1,7 @@
-import { spawn } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { DirectSqsCalls } from './sqs-direct-client';
+import type { EmbeddedSqsSettings, FromSqsServer, ToSqsServer } from './sqs-direct-protocol';
 import { exitDescription, supervise, type ChildRun } from './supervisor';
 
 export interface EmbeddedSqsOptions {
@@ -33,118 +35,105 @@ export interface EmbeddedSqs {
   pid(): number | undefined;
   /** `ok`, or why the server is not serving right now. */
   status(): string;
+  /**
+   * The channel for the calls every event makes (send, receive, delete), bypassing HTTP: hand it to
+   * routeDirectCalls (sqs-direct-client.ts) with the SQS client that should use it.
+   */
+  directCalls: DirectSqsCalls;
   stop(): Promise<void>;
 }
 
 const STARTUP_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 3_000;
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const SERVER_MODULE = path.join(__dirname, `embedded-sqs-server${path.extname(__filename)}`);
 
-// fauxqs is an ES module and some hosts of this code (Jest's CommonJS runtime) cannot load one, so it
-// runs in a child Node process bound to loopback. Closing its stdin stops it, which also happens when
-// this process dies, so it never outlives us. It ignores SIGINT: a Ctrl-C in a terminal reaches the
-// whole process group, and the parent still needs the queues while it drains.
-//
-// Persistence is wired here rather than through fauxqs's startFauxqs(), which would listen on every
-// interface: the stores are built with its SQLite persistence manager and handed to buildApp(),
-// which listens where it is told.
-const LAUNCHER = `
-import { buildApp } from 'fauxqs';
-const settings = JSON.parse(process.env.EVENTGATE_SQS_SETTINGS);
-const internal = (file) => import(new URL(file, import.meta.resolve('fauxqs')).href);
-let stores;
-let persistence;
-if (settings.dataDir) {
-  const [{ SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }] = await Promise.all([
-    internal('./sqs/sqsStore.js'),
-    internal('./sns/snsStore.js'),
-    internal('./s3/s3Store.js'),
-    internal('./persistence.js'),
-  ]);
-  persistence = new PersistenceManager(settings.dataDir);
-  persistence.db.exec('PRAGMA synchronous = ' + settings.synchronous);
-  // An expired visibility deadline is cleared when the state is loaded: the message is ready again.
-  if (settings.releaseInFlight)
-    persistence.db.exec('UPDATE sqs_messages SET visibility_deadline = 1 WHERE receipt_handle IS NOT NULL');
-  stores = { sqsStore: new SqsStore(), snsStore: new SnsStore(), s3Store: new S3Store() };
-  persistence.load(stores.sqsStore, stores.snsStore, stores.s3Store);
-  stores.sqsStore.persistence = persistence;
-  stores.snsStore.persistence = persistence;
-  stores.s3Store.persistence = persistence;
-  for (const queue of stores.sqsStore.allQueues()) queue.persistence = persistence;
-}
-const app = buildApp({ logger: false, stores });
-if (persistence) app.addHook('preClose', () => persistence.close());
-const address = await app.listen({ host: '127.0.0.1', port: settings.port });
-process.stdout.write(JSON.stringify({ address }) + '\\n');
-const shutdown = () => app.close().then(() => process.exit(0), () => process.exit(1));
-process.stdin.on('end', shutdown);
-process.stdin.resume();
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', () => undefined);
-`;
-
-interface LaunchSettings {
-  port: number;
-  dataDir?: string;
-  releaseInFlight: boolean;
-  synchronous: 'FULL' | 'NORMAL';
+/** Running from TypeScript sources (the CLI, the tests), the child needs the same on-the-fly compiler. */
+function childExecArgv(): string[] {
+  // SQLite (fauxqs's store) still prints an experimental-feature warning on Node 22.
+  const quiet = ['--no-warnings'];
+  return path.extname(__filename) === '.ts' ? [...quiet, '--require', require.resolve('tsx/cjs')] : quiet;
 }
 
-async function launch(settings: LaunchSettings): Promise<ChildRun & { address: string }> {
-  const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', LAUNCHER], {
-    cwd: PROJECT_ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, EVENTGATE_SQS_SETTINGS: JSON.stringify(settings) },
-  });
-  const exited = new Promise<string>((resolve) =>
+function exited(child: ChildProcess): Promise<string> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(exitDescription(child.exitCode, child.signalCode));
+  return new Promise((resolve) =>
     child.once('exit', (code, signal) => resolve(exitDescription(code, signal))),
   );
+}
+
+async function launch(
+  settings: EmbeddedSqsSettings,
+  directCalls: DirectSqsCalls,
+): Promise<ChildRun & { address: string }> {
+  const child = fork(SERVER_MODULE, [JSON.stringify(settings)], {
+    execArgv: childExecArgv(),
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4_000);
   });
 
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.stdin.end();
-    const forced = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(forced);
-  };
-
+  let address: string;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const address = await new Promise<string>((resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(
-        () => reject(new Error(`the SQS server did not start within ${STARTUP_TIMEOUT_MS} ms: ${stderr}`)),
+    address = await new Promise<string>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`did not start within ${STARTUP_TIMEOUT_MS} ms`)),
         STARTUP_TIMEOUT_MS,
       );
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString('utf8');
-        const newline = stdout.indexOf('\n');
-        if (newline < 0) return;
-        clearTimeout(timer);
-        try {
-          resolve((JSON.parse(stdout.slice(0, newline)) as { address: string }).address);
-        } catch {
-          reject(new Error(`the SQS server printed an unexpected line: ${stdout.slice(0, newline)}`));
-        }
-      });
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`the SQS server exited early (${exitDescription(code, signal)}): ${stderr}`));
+      child.once('error', reject);
+      child.once('exit', (code, signal) =>
+        reject(new Error(`exited early (${exitDescription(code, signal)})`)),
+      );
+      child.on('message', (message: FromSqsServer) => {
+        if (message.type === 'ready') resolve(message.address);
+        else if (message.type === 'failed') reject(new Error(message.message));
       });
     });
-    return { pid: child.pid, exited, stop, address: address.replace('localhost', '127.0.0.1') };
   } catch (error) {
-    await stop();
-    throw error;
+    child.kill('SIGKILL');
+    await exited(child);
+    const detail = stderr.trim() === '' ? '' : `\n${stderr.trim()}`;
+    throw new Error(`the SQS server did not start: ${(error as Error).message}${detail}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+    child.removeAllListeners('exit');
+    child.removeAllListeners('message');
   }
+
+  child.on('message', (message: FromSqsServer) => {
+    if (message.type === 'results') directCalls.settle(message.results);
+  });
+  // A send that fails (the channel just closed) leaves its calls pending until the exit, which fails
+  // them; the callback keeps the failure from becoming an 'error' event nobody listens to.
+  const post = (message: ToSqsServer): void => {
+    if (child.connected) child.send(message, () => undefined);
+  };
+  directCalls.connect({ post });
+  const ended = exited(child);
+  void ended.then((how) => directCalls.disconnect(how));
+  // Stay out of the way of a parent that wants to exit: the child follows it when the channel closes.
+  child.unref();
+  child.channel?.unref();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    address,
+    pid: child.pid,
+    exited: ended,
+    stop() {
+      stopped ??= (async () => {
+        post({ type: 'stop' });
+        const forced = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await ended;
+        clearTimeout(forced);
+      })();
+      return stopped;
+    },
+  };
 }
 
 /**
@@ -152,7 +141,7 @@ async function launch(settings: LaunchSettings): Promise<ChildRun & { address: s
  * started again on the same port and state, so clients keep their endpoint and queue URLs.
  */
 export async function startEmbeddedSqs(options: EmbeddedSqsOptions = {}): Promise<EmbeddedSqs> {
-  const settings: LaunchSettings = {
+  const settings: EmbeddedSqsSettings = {
     port: options.port ?? 0,
     releaseInFlight: options.releaseInFlight ?? false,
     synchronous: options.fsync ? 'FULL' : 'NORMAL',
@@ -160,13 +149,14 @@ export async function startEmbeddedSqs(options: EmbeddedSqsOptions = {}): Promis
   if (options.dataDir !== undefined) settings.dataDir = path.resolve(options.dataDir);
 
   let endpoint = '';
+  const directCalls = new DirectSqsCalls();
   const server = await supervise('embedded SQS server', async () => {
-    const run = await launch(settings);
+    const run = await launch(settings, directCalls);
     endpoint = run.address;
     // A restart comes back where clients already point, and must not release what they now hold.
     settings.port = Number(new URL(run.address).port);
     settings.releaseInFlight = false;
     return run;
   });
-  return { endpoint, pid: server.pid, status: server.status, stop: server.stop };
+  return { endpoint, pid: server.pid, status: server.status, directCalls, stop: server.stop };
 }

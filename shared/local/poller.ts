@@ -120,21 +120,41 @@ export class EventSourcePoller {
     return result.Messages ?? [];
   }
 
+  /**
+   * `calls` receives at once, ten messages each at most, without waiting. Messages one call took
+   * are this batch's even if another call failed: they are not dropped.
+   */
+  private async receiveAtOnce(calls: number, max: number): Promise<{ messages: Message[]; full: boolean }> {
+    const asked = Array.from({ length: calls }, (_, index) =>
+      Math.min(MAX_PER_RECEIVE, max - index * MAX_PER_RECEIVE),
+    );
+    const settled = await Promise.allSettled(asked.map((count) => this.receive(count, 0)));
+    const messages = settled.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
+    const failure = settled.find((result) => result.status === 'rejected');
+    if (failure && messages.length === 0) throw failure.reason;
+    return { messages, full: messages.length === asked.reduce((sum, count) => sum + count, 0) };
+  }
+
   private async gather(): Promise<Message[]> {
     const batch = await this.receive(this.options.batchSize, this.options.waitSeconds ?? 1);
     if (batch.length === 0) return batch;
     const deadline = Date.now() + this.options.batchWindowMs;
+    // While the queue keeps answering full receives there is a backlog: ask for the rest of the
+    // batch at once. Once it runs short, one receive at a time, a little apart, until the window ends.
+    let backlog = batch.length === Math.min(MAX_PER_RECEIVE, this.options.batchSize);
     while (this.running && batch.length < this.options.batchSize && Date.now() < deadline) {
+      const missing = this.options.batchSize - batch.length;
+      const calls = backlog ? Math.ceil(missing / MAX_PER_RECEIVE) : 1;
       // Once messages are in hand they are this batch's: a stop during the window delivers them.
-      const more = await this.receive(this.options.batchSize - batch.length, 0).catch((error: unknown) => {
+      const more = await this.receiveAtOnce(calls, missing).catch((error: unknown) => {
         if (this.running) throw error;
-        return [];
+        return { messages: [], full: false };
       });
-      if (more.length === 0) {
+      batch.push(...more.messages);
+      backlog = more.full;
+      if (!more.full) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now()))));
-        continue;
       }
-      batch.push(...more);
     }
     return batch;
   }
@@ -151,13 +171,19 @@ export class EventSourcePoller {
       return;
     }
     const done = records.filter((record) => !failed.has(record.messageId));
-    for (const chunk of chunkBy(done, { maxCount: MAX_PER_RECEIVE })) {
-      await this.options.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.options.queueUrl,
-          Entries: chunk.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
-        }),
-      );
-    }
+    // All at once, as the batch's deletes do not depend on each other.
+    await Promise.all(
+      chunkBy(done, { maxCount: MAX_PER_RECEIVE }).map((chunk) =>
+        this.options.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: chunk.map((record, index) => ({
+              Id: String(index),
+              ReceiptHandle: record.receiptHandle,
+            })),
+          }),
+        ),
+      ),
+    );
   }
 }

@@ -18,6 +18,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgre
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs';
 import { startLocalHttpServer, type LocalHttpServer } from './http-server';
 import { EventSourcePoller } from './poller';
+import { routeDirectCalls } from './sqs-direct-client';
 import { createSinkQueues, type SinkQueues } from './queues';
 import { withRuntimeHealth, type RuntimeDependency } from './runtime-health';
 import { resolveStateDir, runtimeInfoFile } from './state-folder';
@@ -134,6 +135,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region: LOCAL_REGION,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
+    // Sends, receives and deletes skip HTTP and the SDK's per-call work (sqs-direct-client.ts).
+    routeDirectCalls(sqs, sqsServer.directCalls);
     stops.push(async () => sqs.destroy());
 
     const sinks = availableSinks(baseConfig, env);

@@ -1,0 +1,181 @@
+/**
+ * The local runtime's SQS client sends the calls every event makes over the embedded server's IPC
+ * channel (shared/local/sqs-direct-client.ts). Here the channel is a recording stand-in and the
+ * HTTP transport a recording fake, so what takes which path, and what the callers get back, is
+ * seen exactly.
+ */
+import { Readable } from 'node:stream';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  SQSServiceException,
+} from '@aws-sdk/client-sqs';
+import { DirectSqsCalls, routeDirectCalls } from '../../../shared/local/sqs-direct-client';
+import type { ToSqsServer } from '../../../shared/local/sqs-direct-protocol';
+
+const QUEUE_URL = 'http://sqs.us-east-1.localhost:1/000000000000/eventgate-local-postgres';
+
+interface Harness {
+  sqs: SQSClient;
+  calls: DirectSqsCalls;
+  /** What went over the IPC channel. */
+  posted: ToSqsServer[];
+  /** The commands that went over HTTP instead. */
+  overHttp: string[];
+}
+
+function harness(): Harness {
+  const posted: ToSqsServer[] = [];
+  const overHttp: string[] = [];
+  const calls = new DirectSqsCalls();
+  calls.connect({ post: (message) => posted.push(message) });
+  const sqs = new SQSClient({
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    md5: false,
+    requestHandler: {
+      handle: async (request: { headers: Record<string, string> }) => {
+        overHttp.push(request.headers['x-amz-target'] ?? '');
+        return {
+          response: {
+            statusCode: 200,
+            headers: { 'content-type': 'application/x-amz-json-1.0' },
+            body: Readable.from([Buffer.from('{}')]),
+          },
+        };
+      },
+    },
+  });
+  routeDirectCalls(sqs, calls);
+  return { sqs, calls, posted, overHttp };
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function postedCalls(message: ToSqsServer | undefined): Extract<ToSqsServer, { type: 'calls' }>['calls'] {
+  if (message?.type !== 'calls') throw new Error(`expected calls, got ${JSON.stringify(message)}`);
+  return message.calls;
+}
+
+describe('direct SQS calls of the local runtime', () => {
+  it('sends the calls of one event-loop turn in one message and gives each caller its output', async () => {
+    const { sqs, calls, posted, overHttp } = harness();
+    const sent = sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: QUEUE_URL, Entries: [{ Id: '0', MessageBody: '{"a":1}' }] }),
+    );
+    const received = sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: QUEUE_URL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const deleted = sqs.send(
+      new DeleteMessageBatchCommand({ QueueUrl: QUEUE_URL, Entries: [{ Id: '0', ReceiptHandle: 'r-1' }] }),
+    );
+    await nextTurn();
+    await nextTurn();
+
+    expect(posted).toHaveLength(1);
+    const group = postedCalls(posted[0]);
+    expect(group.map((call) => call.action)).toEqual([
+      'SendMessageBatch',
+      'ReceiveMessage',
+      'DeleteMessageBatch',
+    ]);
+    expect(group[0]?.input).toEqual({ QueueUrl: QUEUE_URL, Entries: [{ Id: '0', MessageBody: '{"a":1}' }] });
+
+    calls.settle([
+      { id: group[0]?.id as number, output: { Successful: [{ Id: '0', MessageId: 'm-1' }], Failed: [] } },
+      { id: group[1]?.id as number, output: { Messages: [{ MessageId: 'm-1', Body: '{"a":1}' }] } },
+      { id: group[2]?.id as number, output: { Successful: [{ Id: '0' }], Failed: [] } },
+    ]);
+    expect(await sent).toMatchObject({
+      Successful: [{ Id: '0', MessageId: 'm-1' }],
+      $metadata: { httpStatusCode: 200 },
+    });
+    expect((await received).Messages?.[0]?.Body).toBe('{"a":1}');
+    expect((await deleted).Successful).toEqual([{ Id: '0' }]);
+    expect(overHttp).toEqual([]);
+  });
+
+  it("reports the server's refusal as an SQS service error named by its code", async () => {
+    const { sqs, calls, posted } = harness();
+    const sent = sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: QUEUE_URL, Entries: [{ Id: '0', MessageBody: 'x' }] }),
+    );
+    await nextTurn();
+    const [call] = postedCalls(posted[0]);
+    calls.settle([
+      {
+        id: call?.id as number,
+        error: {
+          code: 'QueueDoesNotExist',
+          message: 'The specified queue does not exist.',
+          senderFault: true,
+        },
+      },
+    ]);
+    const error = await sent.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SQSServiceException);
+    expect(error).toMatchObject({ name: 'QueueDoesNotExist', $fault: 'client' });
+  });
+
+  it('fails the calls the server had not answered when its process goes away, and new ones at once', async () => {
+    const { sqs, calls } = harness();
+    const sent = sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: QUEUE_URL, Entries: [{ Id: '0', MessageBody: 'x' }] }),
+    );
+    await nextTurn();
+    calls.disconnect('signal SIGKILL');
+    await expect(sent).rejects.toThrow('the embedded SQS server stopped: signal SIGKILL');
+    await expect(
+      sqs.send(new ReceiveMessageCommand({ QueueUrl: QUEUE_URL, WaitTimeSeconds: 0 })),
+    ).rejects.toThrow('not running');
+  });
+
+  it('leaves every other command, and sends with binary attributes, to HTTP', async () => {
+    const { sqs, posted, overHttp } = harness();
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: QUEUE_URL, AttributeNames: ['All'] }));
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: QUEUE_URL,
+        Entries: [
+          {
+            Id: '0',
+            MessageBody: 'x',
+            MessageAttributes: { blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2]) } },
+          },
+        ],
+      }),
+    );
+    expect(overHttp).toEqual(['AmazonSQS.GetQueueAttributes', 'AmazonSQS.SendMessageBatch']);
+    expect(posted).toEqual([]);
+  });
+
+  it('hands received binary attributes over as bytes, as the SDK does with the JSON protocol', async () => {
+    const { sqs, calls, posted } = harness();
+    const received = sqs.send(new ReceiveMessageCommand({ QueueUrl: QUEUE_URL, WaitTimeSeconds: 0 }));
+    await nextTurn();
+    const [call] = postedCalls(posted[0]);
+    calls.settle([
+      {
+        id: call?.id as number,
+        output: {
+          Messages: [
+            {
+              MessageId: 'm-1',
+              Body: 'x',
+              MessageAttributes: {
+                blob: { DataType: 'Binary', BinaryValue: Buffer.from([1, 2]).toString('base64') },
+              },
+            },
+          ],
+        },
+      },
+    ]);
+    const blob = (await received).Messages?.[0]?.MessageAttributes?.blob?.BinaryValue;
+    expect(blob).toBeInstanceOf(Uint8Array);
+    expect([...(blob as Uint8Array)]).toEqual([1, 2]);
+  });
+});
