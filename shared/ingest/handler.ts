@@ -3,6 +3,7 @@ import { confDir as defaultConfDir, DEFAULTS, type GatewayConfig } from '../conf
 import { SyncDelivery, type SinkProvider } from '../delivery/sync';
 import { GatewayStateLoader } from '../gateway/state';
 import { QueuePublisher } from '../queue/publisher';
+import type { MessageBatchSender } from '../queue/send-message-batch';
 import { queueUrlVariable } from '../queue/topology';
 import { SinkRegistry } from '../sinks/registry';
 import { sinkCatalog, type SinkCatalog } from '../sinks/catalog';
@@ -20,6 +21,8 @@ export interface IngestHandlerOptions {
   sinks?: SinkProvider;
   /** The sinks configuration may name; default every sink EventGate has. */
   catalog?: SinkCatalog;
+  /** How async topics' batches reach their queues; default SQS through `sqs`. */
+  queueSender?: MessageBatchSender;
 }
 
 export function queueUrlsFromEnv(
@@ -64,7 +67,8 @@ export function createIngestHandler(options: IngestHandlerOptions = {}): IngestA
   const env = options.env ?? process.env;
   const catalog = options.catalog ?? sinkCatalog;
   const state = new GatewayStateLoader({ confDir: options.confDir ?? defaultConfDir(env), env, catalog });
-  // The middleware stack is resolved once instead of on every call: it is most of an enqueue's CPU.
+  // Enqueues bypass the client's middleware (shared/queue/send-message-batch.ts); its other calls
+  // (health, quarantine) resolve the stack once instead of on every call.
   const sqs = options.sqs ?? new SQSClient({ cacheMiddleware: true });
   const queueUrls = options.queueUrls ?? queueUrlsFromEnv(env, catalog);
   const sinks = options.sinks ?? sinksFollowingConfig(state, env, catalog);
@@ -74,7 +78,11 @@ export function createIngestHandler(options: IngestHandlerOptions = {}): IngestA
     quarantine: quarantineFromEnv(env, sqs),
     deliveries: {
       sync: new SyncDelivery({ sinks, timeoutMs: DEFAULTS.sync_timeout_ms }),
-      async: new QueuePublisher({ client: sqs, queueUrls }),
+      async: new QueuePublisher({
+        client: sqs,
+        queueUrls,
+        ...(options.queueSender ? { sender: options.queueSender } : {}),
+      }),
     },
   });
 }

@@ -18,7 +18,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgre
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs';
 import { startLocalHttpServer, type LocalHttpServer } from './http-server';
 import { EventSourcePoller } from './poller';
-import { routeDirectCalls } from './sqs-direct-client';
+import { directBatchSender, routeDirectCalls } from './sqs-direct-client';
 import { createSinkQueues, type SinkQueues } from './queues';
 import { withRuntimeHealth, type RuntimeDependency } from './runtime-health';
 import { resolveStateDir, runtimeInfoFile } from './state-folder';
@@ -203,7 +203,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Read routes go to the read function's handler, as the deployed HTTP API routes them.
     const app = withRuntimeHealth(
       withReadRoutes(
-        createIngestHandler({ confDir, env, sqs, queueUrls, sinks: sinkFor }),
+        createIngestHandler({
+          confDir,
+          env,
+          sqs,
+          queueUrls,
+          sinks: sinkFor,
+          queueSender: directBatchSender(sqsServer.directCalls),
+        }),
         createReadHandler({ confDir, env, store: database ? { poolMax: 1 } : {} }),
       ),
       processes,

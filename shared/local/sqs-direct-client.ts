@@ -1,4 +1,5 @@
 import { SQSServiceException, type SQSClient } from '@aws-sdk/client-sqs';
+import type { MessageBatchSender, SendMessageBatchOutput } from '../queue/send-message-batch';
 import {
   DIRECT_ACTIONS,
   type DirectAction,
@@ -149,4 +150,24 @@ export function routeDirectCalls(client: SQSClient, calls: DirectSqsCalls): void
     },
     { step: 'initialize', priority: 'high', name: 'eventgateDirectSqsCalls' },
   );
+}
+
+/**
+ * The queue publisher's enqueues over the same direct channel. The publisher sends its batches
+ * itself rather than through the SDK's commands (shared/queue/send-message-batch.ts), so the
+ * middleware above never sees them: this is their way to the embedded server.
+ */
+export function directBatchSender(calls: DirectSqsCalls): MessageBatchSender {
+  return {
+    async sendSerialized(queueUrl: string, entries: readonly string[]): Promise<SendMessageBatchOutput> {
+      const output = await calls.call('SendMessageBatch', {
+        QueueUrl: queueUrl,
+        Entries: entries.map((entry) => JSON.parse(entry) as unknown),
+      });
+      return {
+        Successful: (output.Successful ?? []) as SendMessageBatchOutput['Successful'],
+        Failed: (output.Failed ?? []) as SendMessageBatchOutput['Failed'],
+      };
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand, SQSClient, type SendMessageBatchRequestEntry
 import { chunkBy, type ChunkLimits } from '../batching/chunk';
 import type { Envelope } from '../envelope';
 import type { SinkName } from '../sinks/types';
-import { SendMessageBatchSender } from './send-message-batch';
+import { SendMessageBatchSender, type MessageBatchSender } from './send-message-batch';
 import {
   checkEach,
   recordFailure,
@@ -92,6 +92,8 @@ export interface QueuePublisherOptions {
   queueUrls: Partial<Record<SinkName, string>>;
   /** Entries the queue rejected as a server fault are sent again this many times. */
   entryRetries?: number;
+  /** How a batch reaches its queue; default SQS itself, through `client`'s credentials and transport. */
+  sender?: MessageBatchSender;
 }
 
 interface PreparedMessage {
@@ -125,11 +127,11 @@ export function sendBatchLimits<T>(bodyBytes: (message: T) => number): ChunkLimi
  */
 export class QueuePublisher implements Delivery {
   private readonly entryRetries: number;
-  private readonly sender: SendMessageBatchSender;
+  private readonly sender: MessageBatchSender;
 
   constructor(private readonly options: QueuePublisherOptions) {
     this.entryRetries = options.entryRetries ?? 2;
-    this.sender = new SendMessageBatchSender(options.client);
+    this.sender = options.sender ?? new SendMessageBatchSender(options.client);
   }
 
   /** Each sink's queue answers: an accepted event can be enqueued (the worker's health is its alarms'). */

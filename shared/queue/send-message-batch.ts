@@ -25,6 +25,15 @@ export interface SendMessageBatchOutput {
   Failed: BatchResultErrorEntry[];
 }
 
+/**
+ * What the queue publisher needs to enqueue: one SendMessageBatch whose entries are already JSON.
+ * `SendMessageBatchSender` sends it to SQS; the local runtime has one of its own for its embedded
+ * server (shared/local/sqs-direct-client.ts).
+ */
+export interface MessageBatchSender {
+  sendSerialized(queueUrl: string, entries: readonly string[]): Promise<SendMessageBatchOutput>;
+}
+
 /** An error answer from SQS, shaped as the SDK shapes its service errors (so its retry rules apply). */
 export class SqsServiceError extends Error {
   readonly $fault: 'client' | 'server';
@@ -85,7 +94,7 @@ function delay(ms: number): Promise<void> {
  * which is what the SDK itself does with `useQueueUrlAsEndpoint`), the user agent, and the MD5
  * check of message bodies, which guards against corruption in transit that TLS already detects.
  */
-export class SendMessageBatchSender {
+export class SendMessageBatchSender implements MessageBatchSender {
   private readonly signer: SignatureV4;
   private fallbackStrategy: RetryStrategyV2 | undefined;
   private customEndpoint: Promise<URL> | undefined;

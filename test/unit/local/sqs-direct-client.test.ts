@@ -13,7 +13,9 @@ import {
   SQSClient,
   SQSServiceException,
 } from '@aws-sdk/client-sqs';
-import { DirectSqsCalls, routeDirectCalls } from '../../../shared/local/sqs-direct-client';
+import { createEnvelope } from '../../../shared/envelope';
+import { directBatchSender, DirectSqsCalls, routeDirectCalls } from '../../../shared/local/sqs-direct-client';
+import { QueuePublisher } from '../../../shared/queue/publisher';
 import type { ToSqsServer } from '../../../shared/local/sqs-direct-protocol';
 
 const QUEUE_URL = 'http://sqs.us-east-1.localhost:1/000000000000/eventgate-local-postgres';
@@ -96,6 +98,38 @@ describe('direct SQS calls of the local runtime', () => {
     });
     expect((await received).Messages?.[0]?.Body).toBe('{"a":1}');
     expect((await deleted).Successful).toEqual([{ Id: '0' }]);
+    expect(overHttp).toEqual([]);
+  });
+
+  it('carries the queue publisher’s enqueues too, entries as the publisher wrote them', async () => {
+    const { sqs, calls, posted, overHttp } = harness();
+    const publisher = new QueuePublisher({
+      client: sqs,
+      queueUrls: { postgres: QUEUE_URL },
+      sender: directBatchSender(calls),
+    });
+    const envelope = createEnvelope({ topic: 't', payload: { n: 1 }, subject: 's', correlationId: 'c' });
+    const report = publisher.deliver(['postgres'], [envelope]);
+    await nextTurn();
+    const [call] = postedCalls(posted[0]);
+    expect(call?.action).toBe('SendMessageBatch');
+    expect(call?.input).toEqual({
+      QueueUrl: QUEUE_URL,
+      Entries: [
+        {
+          Id: '0',
+          MessageBody: JSON.stringify(envelope),
+          MessageAttributes: {
+            topic: { DataType: 'String', StringValue: 't' },
+            eventId: { DataType: 'String', StringValue: envelope.id },
+          },
+        },
+      ],
+    });
+    calls.settle([
+      { id: call?.id as number, output: { Successful: [{ Id: '0', MessageId: 'm-1' }], Failed: [] } },
+    ]);
+    expect([...(await report)]).toEqual([]);
     expect(overHttp).toEqual([]);
   });
 
