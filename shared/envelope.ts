@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { CloudEventAttributes } from './ingest/cloudevents';
 import { casefold } from './auth/access';
+import { isoTimestamp } from './iso-time';
 import { parseJson } from './json/exact';
 import { uuidV5For } from './uuid-v5';
 
@@ -73,7 +74,7 @@ export function createEnvelope<P>(fields: EnvelopeFields<P>): Envelope<P> {
     v: ENVELOPE_VERSION,
     id: fields.id ?? eventId(fields.topic, fields.idempotencyKey, fields.subject),
     topic: fields.topic,
-    receivedAt: (fields.receivedAt ?? new Date()).toISOString(),
+    receivedAt: fields.receivedAt ? fields.receivedAt.toISOString() : isoTimestamp(Date.now()),
     subject: fields.subject,
     correlationId: fields.correlationId,
     key: fields.key ?? null,
