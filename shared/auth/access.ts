@@ -40,8 +40,17 @@ export type AccessDecision =
  * stricter, never looser.
  */
 export function casefold(value: string): string {
-  return value.toLowerCase().replace(/ς/g, 'σ').replace(/ß/g, 'ss').replace(/ẞ/g, 'ss');
+  if (value === lastUnfolded) return lastFolded;
+  lastFolded = value.toLowerCase().replace(/ς/g, 'σ').replace(/ß/g, 'ss').replace(/ẞ/g, 'ss');
+  lastUnfolded = value;
+  return lastFolded;
 }
+
+// A request folds its token's subject twice (once for the user, once per event) and most requests
+// come from the subject before: the last folding is kept. Folded anew, the subject cost the ingest
+// handler about 0.4 µs per single-event request.
+let lastUnfolded = '';
+let lastFolded = '';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -153,8 +153,9 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedToken> {
-    if (Buffer.byteLength(token, 'utf8') > this.maxTokenBytes) throw new AuthError('token too large');
-    if (!COMPACT_TOKEN.test(token)) throw new AuthError('malformed token');
+    // A remembered token passed the size and shape checks below when it was first verified, so it
+    // is looked up first: the shape check scans the whole token (about 0.5 µs of the ingest
+    // handler's 18 µs per request), and extractToken has just run the same scan on it.
     const remembered = this.remembered.get(token);
     if (remembered) {
       if (remembered.keys === (await this.currentKeys()) && this.stillValid(remembered.verified.claims)) {
@@ -162,6 +163,8 @@ export class TokenVerifier {
       }
       this.remembered.delete(token);
     }
+    if (Buffer.byteLength(token, 'utf8') > this.maxTokenBytes) throw new AuthError('token too large');
+    if (!COMPACT_TOKEN.test(token)) throw new AuthError('malformed token');
     const verified = await this.verifySignature(token);
     if (this.remembered.size >= MAX_REMEMBERED_TOKENS) {
       // Maps iterate in insertion order: drop the oldest.

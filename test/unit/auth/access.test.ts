@@ -178,4 +178,18 @@ describe('authorize', () => {
       allowed: false,
     });
   });
+
+  test('folds each value anew when it differs from the one before, and the same when it repeats', () => {
+    const values = ['Straße', 'Straße', 'ΟΔΟΣ', 'Straße', '', 'ABC', 'ABC', ''];
+    expect(values.map((value) => casefold(value))).toEqual([
+      'strasse',
+      'strasse',
+      'οδοσ',
+      'strasse',
+      '',
+      'abc',
+      'abc',
+      '',
+    ]);
+  });
 });

@@ -1,4 +1,9 @@
-import { MAX_NESTING_DEPTH, parseEventsBody, structuralProblem } from '../../../shared/ingest/body';
+import {
+  isJsonContentType,
+  MAX_NESTING_DEPTH,
+  parseEventsBody,
+  structuralProblem,
+} from '../../../shared/ingest/body';
 
 describe('request bodies', () => {
   it('takes an object as one event and an array as a batch', () => {
@@ -42,5 +47,32 @@ describe('request bodies', () => {
         ok: true,
       },
     );
+  });
+
+  it('decodes each body afresh: a body of bad UTF-8 does not spoil the next, and a leading BOM is dropped', () => {
+    const invalidUtf8 = { ok: false, status: 400, error: { message: 'Request body is not valid UTF-8' } };
+    expect(parseEventsBody(Buffer.from([0x7b, 0xff, 0x7d]), 'application/json')).toMatchObject(invalidUtf8);
+    // A sequence cut short at the end of the body, then a body that starts with a continuation byte.
+    expect(parseEventsBody(Buffer.from([0x7b, 0xe2, 0x82]), 'application/json')).toMatchObject(invalidUtf8);
+    expect(parseEventsBody(Buffer.from([0xac, 0x7b, 0x7d]), 'application/json')).toMatchObject(invalidUtf8);
+    expect(parseEventsBody(Buffer.from('{"a":"€"}'), 'application/json')).toMatchObject({
+      events: [{ a: '€' }],
+    });
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]);
+    expect(parseEventsBody(withBom, 'application/json')).toMatchObject({ ok: true, events: [{ a: 1 }] });
+  });
+
+  it('reads application/json in any case and with parameters as JSON', () => {
+    for (const type of [
+      'application/json',
+      'Application/JSON',
+      'application/json; charset=utf-8',
+      ' application/json ',
+    ]) {
+      expect(isJsonContentType(type)).toBe(true);
+    }
+    for (const type of ['application/jsonx', 'text/json', 'application/json+', 'application/+json']) {
+      expect(isJsonContentType(type)).toBe(false);
+    }
   });
 });
