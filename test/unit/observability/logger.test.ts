@@ -58,35 +58,6 @@ describe('the structured logger', () => {
     expect(lines[1]).not.toHaveProperty('correlationId');
   });
 
-  test('keys of the same names are replaced by the next invocation, and dropped when it has others', async () => {
-    const lines = await linesLoggedBy(() => {
-      startInvocation(lambdaContext('req-1'), { correlationId: 'corr-1' });
-      logger.error('first');
-      startInvocation(lambdaContext('req-2'), { correlationId: 'corr-2' });
-      logger.error('second');
-      startInvocation(lambdaContext('req-3'), { correlationId: 'corr-3', stage: 'three' });
-      logger.error('third');
-      startInvocation(lambdaContext('req-4'), { correlationId: 'corr-4' });
-      logger.error('fourth');
-      startInvocation(undefined, { stage: 'five' });
-      logger.error('fifth');
-    });
-    expect(lines.map((line) => [line.correlationId, line.stage])).toEqual([
-      ['corr-1', undefined],
-      ['corr-2', undefined],
-      ['corr-3', 'three'],
-      ['corr-4', undefined],
-      [undefined, 'five'],
-    ]);
-    expect(lines.map((line) => line.function_request_id)).toEqual([
-      'req-1',
-      'req-2',
-      'req-3',
-      'req-4',
-      'req-4',
-    ]);
-  });
-
   test('every line of an ingest request carries its correlation id and the Lambda request id', async () => {
     const app = createIngestApp({
       // A configuration directory that does not exist: the request fails and is logged as an error.
