@@ -76,7 +76,18 @@ describe('no event is lost', () => {
     for (let request = 0; request < REQUESTS; request += 1) {
       if (request === 5) await postgres.stopServer();
       if (request === 10) peers.eventBridge.failWholeCall(500, { times: 6 });
-      if (request === 25) await postgres.startServer();
+      if (request === 25) {
+        // Postgres stays down until an event has used up its receives and sits in the DLQ, so the
+        // replay below always has something to do, however fast the queue path runs.
+        const dlqUrl = runtime.queues.postgres?.dlqUrl as string;
+        await waitFor(
+          () => queueDepth(sqs, dlqUrl),
+          (depth) => depth > 0,
+          60_000,
+          'an event in the postgres DLQ while Postgres is down',
+        );
+        await postgres.startServer();
+      }
       const events = Array.from({ length: EVENTS_PER_REQUEST }, (_, index) =>
         testEvent(`chaos-${request}-${index}`),
       );
