@@ -31,7 +31,7 @@ export function fauxqsS3Client(endpoint: string): S3Client {
   return new S3Client({ ...fauxqsClientConfig(endpoint), forcePathStyle: true });
 }
 
-/** An SQS + S3 emulator (fauxqs 1.9.2) on 127.0.0.1, in memory: its state ends with it. */
+/** An SQS + S3 emulator (fauxqs) on 127.0.0.1, in memory: its state ends with it. */
 export async function startFauxqs(): Promise<FauxqsHandle> {
   // The same server the local runtime embeds, so tests and `npm start` exercise one launcher.
   const server = await startEmbeddedSqs();
