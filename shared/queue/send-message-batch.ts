@@ -5,6 +5,8 @@ import type {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
+  isClockSkewCorrectedError,
+  isClockSkewError,
   isServerError,
   isThrottlingError,
   isTransientError,
@@ -37,7 +39,7 @@ export interface MessageBatchSender {
 /** An error answer from SQS, shaped as the SDK shapes its service errors (so its retry rules apply). */
 export class SqsServiceError extends Error {
   readonly $fault: 'client' | 'server';
-  readonly $metadata: { httpStatusCode: number; requestId?: string };
+  readonly $metadata: { httpStatusCode: number; requestId?: string; clockSkewCorrected?: true };
 
   constructor(code: string, message: string, statusCode: number, requestId: string | undefined) {
     super(message || code);
@@ -67,6 +69,8 @@ function errorCode(body: ErrorBody, queryError: string | undefined): string {
 function retryErrorType(error: unknown): RetryErrorType | undefined {
   // The SDK's own rules for what is worth another attempt (its names, status codes and socket errors).
   const classified = error as Parameters<typeof isThrottlingError>[0];
+  // A signature refused for a skewed clock is worth another try once the clock offset is corrected.
+  if (isClockSkewCorrectedError(classified)) return 'TRANSIENT';
   if (isThrottlingError(classified)) return 'THROTTLING';
   if (isTransientError(classified)) return 'TRANSIENT';
   if (isServerError(classified)) return 'SERVER_ERROR';
@@ -182,6 +186,22 @@ export class SendMessageBatchSender implements MessageBatchSender {
     return this.fallbackStrategy;
   }
 
+  /**
+   * As the SDK does: when SQS refuses a signature for the caller's clock, take the offset from the
+   * server's `Date` and sign the next attempts with it (on the client's config, so its other calls
+   * get it too).
+   */
+  private correctClockSkew(error: SqsServiceError, serverDate: string | undefined): void {
+    if (!serverDate || !isClockSkewError(error as Parameters<typeof isClockSkewError>[0])) return;
+    const serverTime = Date.parse(serverDate);
+    if (Number.isNaN(serverTime)) return;
+    const offset = serverTime - Date.now();
+    const config = this.client.config as { systemClockOffset?: number };
+    if (Math.abs(offset - (config.systemClockOffset ?? 0)) < 60_000) return;
+    config.systemClockOffset = offset;
+    error.$metadata.clockSkewCorrected = true;
+  }
+
   private async attempt(endpoint: URL, body: string): Promise<SendMessageBatchOutput> {
     const config = this.client.config;
     const request = new HttpRequest({
@@ -215,11 +235,13 @@ export class SendMessageBatchSender implements MessageBatchSender {
     } catch {
       // A proxy or load balancer answered with something that is not SQS JSON; the status says enough.
     }
-    throw new SqsServiceError(
+    const error = new SqsServiceError(
       errorCode(parsed, headers['x-amzn-query-error']),
       parsed.message ?? parsed.Message ?? `HTTP ${response.statusCode}`,
       response.statusCode,
       headers['x-amzn-requestid'],
     );
+    this.correctClockSkew(error, headers.date ?? headers.Date);
+    throw error;
   }
 }

@@ -208,6 +208,51 @@ describe('SendMessageBatch failure paths, against a scripted HTTP peer', () => {
     }
   });
 
+  it('corrects a skewed clock from the server’s Date and signs the retry with it', async () => {
+    const hourAhead = new Date(Date.now() + 3_600_000);
+    const peer = await scriptedSqs([
+      {
+        status: 400,
+        body: { __type: 'com.amazonaws.sqs#RequestTimeTooSkewed', message: 'too skewed' },
+        headers: { date: hourAhead.toUTCString() },
+      },
+      ok,
+    ]);
+    try {
+      const client = clientFor(peer.endpoint, { maxAttempts: 3 });
+      await new SendMessageBatchSender(client).send({ QueueUrl: `${peer.endpoint}/1/q`, Entries: [entry] });
+      expect(peer.requests).toHaveLength(2);
+      const signedAt = (request: (typeof peer.requests)[number] | undefined): number => {
+        const text = String(request?.headers['x-amz-date']);
+        return Date.parse(
+          `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}T${text.slice(9, 11)}:${text.slice(11, 13)}:${text.slice(13, 15)}Z`,
+        );
+      };
+      expect(Math.abs(signedAt(peer.requests[0]) - Date.now())).toBeLessThan(60_000);
+      expect(Math.abs(signedAt(peer.requests[1]) - hourAhead.getTime())).toBeLessThan(60_000);
+      client.destroy();
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  it('does not take a refused signature for a skewed clock when the clocks agree', async () => {
+    const peer = await scriptedSqs([
+      { status: 403, body: { __type: 'com.amazonaws.sqs#SignatureDoesNotMatch', message: 'bad key' } },
+    ]);
+    try {
+      const client = clientFor(peer.endpoint, { maxAttempts: 3 });
+      const error = await new SendMessageBatchSender(client)
+        .send({ QueueUrl: `${peer.endpoint}/1/q`, Entries: [entry] })
+        .catch((caught: unknown) => caught);
+      expect((error as SqsServiceError).name).toBe('SignatureDoesNotMatch');
+      expect(peer.requests).toHaveLength(1);
+      client.destroy();
+    } finally {
+      await peer.stop();
+    }
+  });
+
   it('does not retry a sender fault such as an oversized batch', async () => {
     const peer = await scriptedSqs([
       {
