@@ -101,8 +101,9 @@ function delay(ms: number): Promise<void> {
 export class SendMessageBatchSender implements MessageBatchSender {
   private readonly signer: SignatureV4;
   private fallbackStrategy: RetryStrategyV2 | undefined;
-  private customEndpoint: Promise<URL> | undefined;
-  private regionEndpoint: Promise<URL> | undefined;
+  private configured: Promise<URL | undefined> | undefined;
+  /** Each queue URL's endpoint: a handful of queues, looked up on every call. */
+  private readonly endpoints = new Map<string, URL>();
 
   constructor(private readonly client: SQSClient) {
     const config = client.config;
@@ -150,32 +151,51 @@ export class SendMessageBatchSender implements MessageBatchSender {
   }
 
   /**
-   * Where the call goes, by the SDK's rule: a configured endpoint first (a local SQS server), else the
-   * queue URL's own origin, else the region's endpoint.
+   * Where the call goes, by the SDK's rule: an endpoint the client was given, or one configured for
+   * SQS in the environment or the shared config (`AWS_ENDPOINT_URL_SQS`: a local SQS server), else
+   * the queue URL's own origin, else the region's endpoint. Worked out once per queue URL.
    */
   private async endpointFor(queueUrl: string): Promise<URL> {
+    const known = this.endpoints.get(queueUrl);
+    if (known) return known;
     const config = this.client.config;
-    if (config.isCustomEndpoint && config.endpoint) {
-      this.customEndpoint ??= config.endpoint().then((endpoint) => {
+    let endpoint = await this.configuredEndpoint();
+    if (!endpoint && config.useQueueUrlAsEndpoint && URL.canParse(queueUrl)) {
+      const origin = new URL(queueUrl).origin;
+      // A queue "URL" that names no http(s) origin goes to the region's endpoint, as with the SDK.
+      if (origin !== 'null') endpoint = new URL(origin);
+    }
+    endpoint ??= await this.regionEndpoint();
+    this.endpoints.set(queueUrl, endpoint);
+    return endpoint;
+  }
+
+  private configuredEndpoint(): Promise<URL | undefined> {
+    this.configured ??= (async () => {
+      const config = this.client.config as typeof this.client.config & {
+        ignoreConfiguredEndpointUrls?: boolean;
+        serviceConfiguredEndpoint?: () => Promise<string | undefined>;
+      };
+      if (config.isCustomEndpoint && config.endpoint) {
+        const endpoint = await config.endpoint();
         const port = endpoint.port ? `:${endpoint.port}` : '';
         return new URL(`${endpoint.protocol}//${endpoint.hostname}${port}${endpoint.path}`);
-      });
-      return this.customEndpoint;
-    }
-    if (config.useQueueUrlAsEndpoint) {
-      const origin = URL.canParse(queueUrl) ? new URL(queueUrl).origin : 'null';
-      // A queue "URL" that names no http(s) origin goes to the region's endpoint, as with the SDK.
-      if (origin !== 'null') return new URL(origin);
-    }
-    this.regionEndpoint ??= (async () => {
-      const resolved = config.endpointProvider({
-        Region: await config.region(),
-        UseFIPS: await config.useFipsEndpoint(),
-        UseDualStack: await config.useDualstackEndpoint(),
-      });
-      return new URL(resolved.url.href);
+      }
+      if (config.ignoreConfiguredEndpointUrls || !config.serviceConfiguredEndpoint) return undefined;
+      const fromConfig = await config.serviceConfiguredEndpoint();
+      return fromConfig ? new URL(fromConfig) : undefined;
     })();
-    return this.regionEndpoint;
+    return this.configured;
+  }
+
+  private async regionEndpoint(): Promise<URL> {
+    const config = this.client.config;
+    const resolved = config.endpointProvider({
+      Region: await config.region(),
+      UseFIPS: await config.useFipsEndpoint(),
+      UseDualStack: await config.useDualstackEndpoint(),
+    });
+    return new URL(resolved.url.href);
   }
 
   /** The client's retry strategy; one of the SDK's older, middleware-shaped ones is replaced by the standard one. */

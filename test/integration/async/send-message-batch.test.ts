@@ -285,6 +285,27 @@ describe('SendMessageBatch failure paths, against a scripted HTTP peer', () => {
     client.destroy();
   });
 
+  it('sends to the endpoint configured for SQS in the environment, whatever host the queue URL names', async () => {
+    const peer = await scriptedSqs([ok]);
+    const before = process.env.AWS_ENDPOINT_URL_SQS;
+    process.env.AWS_ENDPOINT_URL_SQS = peer.endpoint;
+    try {
+      const client = new SQSClient({
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      });
+      const queueUrl = 'http://sqs.eu-west-1.localhost:1/000000000000/q';
+      await new SendMessageBatchSender(client).send({ QueueUrl: queueUrl, Entries: [entry] });
+      expect(peer.requests).toHaveLength(1);
+      expect(JSON.parse(peer.requests[0]?.body ?? '{}')).toMatchObject({ QueueUrl: queueUrl });
+      client.destroy();
+    } finally {
+      if (before === undefined) delete process.env.AWS_ENDPOINT_URL_SQS;
+      else process.env.AWS_ENDPOINT_URL_SQS = before;
+      await peer.stop();
+    }
+  });
+
   it('sends to the queue URL’s own host when the client has no endpoint of its own', async () => {
     const peer = await scriptedSqs([ok]);
     try {

@@ -1,6 +1,8 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createTestConf } from '../../helpers/gateway';
 import path from 'node:path';
 import {
   dlqName,
@@ -609,6 +611,80 @@ describe('packaged template with every sink', () => {
     } finally {
       bundle.remove();
       s3.destroy();
+      await fauxqs.stop();
+    }
+  });
+
+  test('the packaged ingest function enqueues a POSTed event on every sink queue, digit for digit, through a real SQS server', async () => {
+    const [, ingest] = lambdaByName(template(), `${SERVICE}-${STAGE}-ingest`);
+    const variables = (props(ingest).Environment as { Variables: Record<string, unknown> }).Variables;
+    const sinks = String(variables.EVENTGATE_SINKS).split(',') as SinkName[];
+    const fauxqs = await startFauxqs();
+    const sqs = fauxqsSqsClient(fauxqs.endpoint);
+    const conf = await createTestConf();
+    const bundle = unpackBundle(path.join(full.outputDir, 'ingest.zip'));
+    try {
+      const queues = await Promise.all(sinks.map((sink) => createQueue(sqs, `packaged-ingest-${sink}`)));
+      const body =
+        '{"event_id":"packaged-1","tenant_id":"demo","source_app":"deploy-test","environment":"ci","timestamp":9007199254740993}';
+      const env = {
+        ...templateEnvironment(variables),
+        ...Object.fromEntries(sinks.map((sink, index) => [queueUrlVariable(sink), queues[index]?.url])),
+        // The test's own configuration: its key set signs the token below.
+        CONF_DIR: conf.dir,
+        TOKEN_PUBLIC_KEYS_URL: path.join(conf.dir, 'jwks.json'),
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SQS: fauxqs.endpoint,
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POST_EVENT: JSON.stringify({
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: '/topics/public.cps.za.test',
+          rawQueryString: '',
+          headers: {
+            authorization: `Bearer ${await conf.token('TestUser')}`,
+            'content-type': 'application/json',
+          },
+          body,
+          isBase64Encoded: false,
+          requestContext: {
+            http: { method: 'POST', path: '/topics/public.cps.za.test', sourceIp: '127.0.0.1' },
+            requestId: 'deploy-test',
+          },
+        }),
+      };
+      const script = `
+        const { handler } = require(${JSON.stringify(`./${bundle.entry}`)});
+        handler(JSON.parse(process.env.POST_EVENT), {}).then((response) => {
+          process.stdout.write('\\n' + JSON.stringify(response));
+          process.exit(0);
+        });`;
+      const output = await bundle.run(script, env);
+      const response = JSON.parse(output.trim().split('\n').pop() ?? '{}') as {
+        statusCode?: number;
+        body?: string;
+      };
+      expect({ status: response.statusCode, output: response.statusCode === 202 ? '' : output }).toEqual({
+        status: 202,
+        output: '',
+      });
+      const { eventId } = JSON.parse(response.body ?? '{}') as { eventId: string };
+      for (const queue of queues) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        expect(Messages).toHaveLength(1);
+        const text = Messages[0]?.Body ?? '';
+        expect(text).toContain('"timestamp":9007199254740993');
+        expect((JSON.parse(text) as { id: string }).id).toBe(eventId);
+      }
+    } finally {
+      bundle.remove();
+      conf.cleanup();
+      sqs.destroy();
       await fauxqs.stop();
     }
   });
