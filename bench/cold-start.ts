@@ -14,7 +14,8 @@ import { fauxqsS3Client } from '../test/peers/fauxqs';
 import { createTestConf, v2Event, type TestConf } from '../test/helpers/gateway';
 import { coldProcessRunner, type ColdScenario, type ColdSummary } from './cold-process';
 import { ASYNC_SUBJECT, ASYNC_TOPIC, asyncTopicEvent } from './events';
-import { BENCH_CREDENTIALS, BENCH_REGION, startFakeSqsServer } from './fake-sqs';
+import { BENCH_CREDENTIALS, BENCH_REGION } from './fake-sqs';
+import { startLoopbackSqs } from './loopback';
 import { createDatabase, type BenchPeers } from './peers';
 import type { Figure } from './report';
 import { round } from './stats';
@@ -171,7 +172,7 @@ export async function benchColdStart(
 ): Promise<ColdStartResult> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'eventgate-bench-cold-'));
   const conf = await createTestConf();
-  const sqs = await startFakeSqsServer();
+  const sqs = await startLoopbackSqs();
   const run = coldProcessRunner(workDir);
   try {
     const settings = serverlessBuildSettings(ROOT);
@@ -428,7 +429,6 @@ export async function benchColdStart(
         ],
         ingest: { getTopics, post, postS3, postS3Missing, commonJsFirstPost, compiledCheckPost },
         functions: Object.fromEntries(measured.map((entry) => [entry.name, entry.summary ?? entry.missing])),
-        fakeSqsCalls: sqs.calls(),
       },
     };
   } finally {

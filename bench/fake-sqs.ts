@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 
@@ -91,47 +89,4 @@ export function fakeSqsClient(transport: FakeSqsTransport, config: SQSClientConf
     credentials: BENCH_CREDENTIALS,
     requestHandler: transport,
   });
-}
-
-export interface FakeSqsServer {
-  endpoint: string;
-  calls(): number;
-  stop(): Promise<void>;
-}
-
-/** The same answers over HTTP on 127.0.0.1, for a child process that must use a real endpoint. */
-export async function startFakeSqsServer(): Promise<FakeSqsServer> {
-  let calls = 0;
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      calls += 1;
-      try {
-        const answer = sendMessageBatchAnswer(Buffer.concat(chunks).toString('utf8'));
-        response.writeHead(200, {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amzn-requestid': 'bench',
-        });
-        response.end(answer.body);
-      } catch (error) {
-        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-        response.end(JSON.stringify({ __type: 'InvalidParameterValue', message: String(error) }));
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls: () => calls,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

@@ -4,8 +4,9 @@ import { once } from 'node:events';
 
 /**
  * An SQS-shaped HTTP server in a child process on 127.0.0.1, answering SendMessageBatch as SQS does
- * (every entry succeeded, with its body's MD5). Being another process, its CPU is not counted in the
- * bench process's, so a figure measured against it is the client's cost of one real loopback call.
+ * (every entry succeeded, with its body's MD5), as fake-sqs.ts's transport answers in process. Being
+ * another process, its CPU is not counted in the bench process's, so a figure measured against it is
+ * the client's cost of one real loopback call; the cold-start section's bundles send to it too.
  */
 const SERVER_SOURCE = `
 const http = require('node:http');
