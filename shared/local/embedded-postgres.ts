@@ -1,8 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { EmbeddedServerMessage, EmbeddedServerSettings } from './embedded-postgres-server';
-import { exitDescription, supervise, type ChildRun } from './supervisor';
-import { describeError } from '../errors/describe';
+import type { EmbeddedServerSettings } from './embedded-postgres-server';
+import { forkServer } from './forked-server';
+import { supervise, type ChildRun } from './supervisor';
 
 export interface EmbeddedPostgresOptions {
   /** Directory the database lives in across restarts (e.g. `.eventgate/pgdata`); in memory when absent. */
@@ -34,77 +33,17 @@ const DEFAULT_START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 10_000;
 const SERVER_MODULE = path.join(__dirname, `embedded-postgres-server${path.extname(__filename)}`);
 
-/** Running from TypeScript sources (the CLI, the tests), the child needs the same on-the-fly compiler. */
-function childExecArgv(): string[] {
-  return path.extname(__filename) === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [];
-}
-
-function exited(child: ChildProcess): Promise<string> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve(exitDescription(child.exitCode, child.signalCode));
-  return new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve(exitDescription(code, signal))),
-  );
-}
-
-async function launch(
+function launch(
   settings: EmbeddedServerSettings,
   timeoutMs: number,
 ): Promise<ChildRun & { address: string }> {
-  const child = fork(SERVER_MODULE, [JSON.stringify(settings)], {
-    execArgv: childExecArgv(),
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  return forkServer({
+    module: SERVER_MODULE,
+    settings,
+    name: 'embedded Postgres',
+    startTimeoutMs: timeoutMs,
+    stopTimeoutMs: STOP_TIMEOUT_MS,
   });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4_000);
-  });
-
-  let address: string;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    address = await new Promise<string>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`did not start within ${timeoutMs} ms`)), timeoutMs);
-      child.once('error', reject);
-      child.once('exit', (code, signal) =>
-        reject(new Error(`exited early (${exitDescription(code, signal)})`)),
-      );
-      child.on('message', (message: EmbeddedServerMessage) => {
-        if (message.type === 'ready') resolve(message.address);
-        else reject(new Error(message.message));
-      });
-    });
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited(child);
-    const detail = stderr.trim() === '' ? '' : `\n${stderr.trim()}`;
-    throw new Error(`embedded postgres: ${describeError(error)}${detail}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
-    child.removeAllListeners('exit');
-    child.removeAllListeners('message');
-  }
-  // Stay out of the way of a parent that wants to exit: the child follows it when the channel closes.
-  child.unref();
-  child.channel?.unref();
-
-  const ended = exited(child);
-  let stopped: Promise<void> | undefined;
-  return {
-    address,
-    pid: child.pid,
-    exited: ended,
-    stop() {
-      stopped ??= (async () => {
-        if (child.connected) child.send({ type: 'stop' });
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        await ended;
-        clearTimeout(timer);
-      })();
-      return stopped;
-    },
-  };
 }
 
 /**

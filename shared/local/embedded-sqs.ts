@@ -1,8 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DirectSqsCalls } from './sqs-direct-client';
 import type { EmbeddedSqsSettings, FromSqsServer, ToSqsServer } from './sqs-direct-protocol';
-import { exitDescription, supervise, type ChildRun } from './supervisor';
+import { forkServer } from './forked-server';
+import { supervise, type ChildRun } from './supervisor';
 
 export interface EmbeddedSqsOptions {
   /** Port on 127.0.0.1; a free one when absent. Restarts after a crash reuse the first port. */
@@ -47,93 +47,25 @@ const STARTUP_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 3_000;
 const SERVER_MODULE = path.join(__dirname, `embedded-sqs-server${path.extname(__filename)}`);
 
-/** Running from TypeScript sources (the CLI, the tests), the child needs the same on-the-fly compiler. */
-function childExecArgv(): string[] {
-  // SQLite (fauxqs's store) still prints an experimental-feature warning on Node 22.
-  const quiet = ['--no-warnings'];
-  return path.extname(__filename) === '.ts' ? [...quiet, '--require', require.resolve('tsx/cjs')] : quiet;
-}
-
-function exited(child: ChildProcess): Promise<string> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve(exitDescription(child.exitCode, child.signalCode));
-  return new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve(exitDescription(code, signal))),
-  );
-}
-
 async function launch(
   settings: EmbeddedSqsSettings,
   directCalls: DirectSqsCalls,
 ): Promise<ChildRun & { address: string }> {
-  const child = fork(SERVER_MODULE, [JSON.stringify(settings)], {
-    execArgv: childExecArgv(),
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  const server = await forkServer({
+    module: SERVER_MODULE,
+    settings,
+    name: 'embedded SQS server',
+    startTimeoutMs: STARTUP_TIMEOUT_MS,
+    stopTimeoutMs: STOP_TIMEOUT_MS,
+    // SQLite (fauxqs's store) still prints an experimental-feature warning on Node 22.
+    execArgv: ['--no-warnings'],
   });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4_000);
-  });
-
-  let address: string;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    address = await new Promise<string>((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`did not start within ${STARTUP_TIMEOUT_MS} ms`)),
-        STARTUP_TIMEOUT_MS,
-      );
-      child.once('error', reject);
-      child.once('exit', (code, signal) =>
-        reject(new Error(`exited early (${exitDescription(code, signal)})`)),
-      );
-      child.on('message', (message: FromSqsServer) => {
-        if (message.type === 'ready') resolve(message.address);
-        else if (message.type === 'failed') reject(new Error(message.message));
-      });
-    });
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited(child);
-    const detail = stderr.trim() === '' ? '' : `\n${stderr.trim()}`;
-    throw new Error(`the SQS server did not start: ${(error as Error).message}${detail}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
-    child.removeAllListeners('exit');
-    child.removeAllListeners('message');
-  }
-
-  child.on('message', (message: FromSqsServer) => {
+  server.child.on('message', (message: FromSqsServer) => {
     if (message.type === 'results') directCalls.settle(message.results);
   });
-  // A send that fails (the channel just closed) leaves its calls pending until the exit, which fails
-  // them; the callback keeps the failure from becoming an 'error' event nobody listens to.
-  const post = (message: ToSqsServer): void => {
-    if (child.connected) child.send(message, () => undefined);
-  };
-  directCalls.connect({ post });
-  const ended = exited(child);
-  void ended.then((how) => directCalls.disconnect(how));
-  // Stay out of the way of a parent that wants to exit: the child follows it when the channel closes.
-  child.unref();
-  child.channel?.unref();
-
-  let stopped: Promise<void> | undefined;
-  return {
-    address,
-    pid: child.pid,
-    exited: ended,
-    stop() {
-      stopped ??= (async () => {
-        post({ type: 'stop' });
-        const forced = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        await ended;
-        clearTimeout(forced);
-      })();
-      return stopped;
-    },
-  };
+  directCalls.connect({ post: (message: ToSqsServer) => server.post(message) });
+  void server.exited.then((how) => directCalls.disconnect(how));
+  return server;
 }
 
 /**
