@@ -1,8 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { fauxqsSqsClient, startFauxqs, type FauxqsHandle } from '../../peers/fauxqs';
+import type { FauxqsHandle } from '../../peers/fauxqs';
 import { runDlq, type DlqDeps } from '../../../shared/cli/dlq';
 import {
   createSinkQueues,
+  sharedFauxqs,
   envelope,
   recordIo,
   sendEnvelopes,
@@ -12,22 +13,11 @@ import {
 
 let fauxqs: FauxqsHandle;
 let sqs: SQSClient;
-let stageCounter = 0;
-
-beforeAll(async () => {
-  fauxqs = await startFauxqs();
-  sqs = fauxqsSqsClient(fauxqs.endpoint);
-});
-
-afterAll(async () => {
-  sqs?.destroy();
-  await fauxqs?.stop();
-});
-
-function freshStage(): string {
-  stageCounter += 1;
-  return `dlq${stageCounter}`;
-}
+/** Each test gets its own stage, hence its own queues on the shared server. */
+const freshStage = sharedFauxqs((server, client) => {
+  fauxqs = server;
+  sqs = client;
+}, 'dlq');
 
 function deps(io: RecordedIo, extra: Partial<DlqDeps> = {}): DlqDeps {
   return { io, env: {}, clientConfig: fauxqs.clientConfig, ...extra };

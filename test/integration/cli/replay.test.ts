@@ -10,12 +10,13 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { fauxqsSqsClient, startFauxqs, type FauxqsHandle } from '../../peers/fauxqs';
+import { fauxqsSqsClient, type FauxqsHandle } from '../../peers/fauxqs';
 import { runReplay, type ReplayDeps } from '../../../shared/cli/replay';
 import { redrive } from '../../../shared/queue/redrive/move-loop';
 import type { Envelope } from '../../../shared/envelope';
 import {
   createSinkQueues,
+  sharedFauxqs,
   drain,
   envelope,
   eventIdsOf,
@@ -28,23 +29,11 @@ import {
 
 let fauxqs: FauxqsHandle;
 let sqs: SQSClient;
-let stageCounter = 0;
-
-beforeAll(async () => {
-  fauxqs = await startFauxqs();
-  sqs = fauxqsSqsClient(fauxqs.endpoint);
-});
-
-afterAll(async () => {
-  sqs?.destroy();
-  await fauxqs?.stop();
-});
-
 /** Each test gets its own stage, hence its own queues on the shared server. */
-function freshStage(): string {
-  stageCounter += 1;
-  return `t${stageCounter}`;
-}
+const freshStage = sharedFauxqs((server, client) => {
+  fauxqs = server;
+  sqs = client;
+}, 't');
 
 function deps(io: RecordedIo, extra: Partial<ReplayDeps> = {}): ReplayDeps {
   return { io, env: {}, clientConfig: fauxqs.clientConfig, redrive: { waitTimeSeconds: 0 }, ...extra };

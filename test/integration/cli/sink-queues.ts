@@ -11,6 +11,34 @@ import { createEnvelope, type Envelope } from '../../../shared/envelope';
 import { dlqName, queueName } from '../../../shared/queue/topology';
 import type { SinkName } from '../../../shared/sinks/types';
 import type { CommandIo } from '../../../shared/cli/args';
+import { fauxqsSqsClient, startFauxqs, type FauxqsHandle } from '../../peers/fauxqs';
+
+/**
+ * One fauxqs server for a whole test file, started before its tests and stopped after them; `use`
+ * is handed the server and a client to it. Returns stage names, one per call, so that each test gets
+ * queues of its own on the shared server.
+ */
+export function sharedFauxqs(
+  use: (server: FauxqsHandle, sqs: SQSClient) => void,
+  stagePrefix: string,
+): () => string {
+  let server: FauxqsHandle | undefined;
+  let client: SQSClient | undefined;
+  let stages = 0;
+  beforeAll(async () => {
+    server = await startFauxqs();
+    client = fauxqsSqsClient(server.endpoint);
+    use(server, client);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await server?.stop();
+  });
+  return () => {
+    stages += 1;
+    return `${stagePrefix}${stages}`;
+  };
+}
 
 export interface SinkQueuePair {
   queueUrl: string;

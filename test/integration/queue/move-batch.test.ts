@@ -5,11 +5,12 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { fauxqsSqsClient, startFauxqs, type FauxqsHandle } from '../../peers/fauxqs';
+import { fauxqsSqsClient, type FauxqsHandle } from '../../peers/fauxqs';
 import { moveBatch } from '../../../shared/queue/redrive/move-batch';
 import type { Envelope } from '../../../shared/envelope';
 import {
   createSinkQueues,
+  sharedFauxqs,
   drain,
   envelope,
   eventIdsOf,
@@ -19,22 +20,11 @@ import {
 
 let fauxqs: FauxqsHandle;
 let sqs: SQSClient;
-let stageCounter = 0;
-
-beforeAll(async () => {
-  fauxqs = await startFauxqs();
-  sqs = fauxqsSqsClient(fauxqs.endpoint);
-});
-
-afterAll(async () => {
-  sqs?.destroy();
-  await fauxqs?.stop();
-});
-
-function freshStage(): string {
-  stageCounter += 1;
-  return `move${stageCounter}`;
-}
+/** Each test gets its own stage, hence its own queues on the shared server. */
+const freshStage = sharedFauxqs((server, client) => {
+  fauxqs = server;
+  sqs = client;
+}, 'move');
 
 /** Everything visible in the queue, received the way the redrive receives it (and now held). */
 async function receiveAll(queueUrl: string): Promise<Message[]> {
