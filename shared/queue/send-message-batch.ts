@@ -13,8 +13,8 @@ import {
   StandardRetryStrategy,
 } from '@smithy/core/retry';
 import { HttpRequest } from '@smithy/core/transport';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { RetryErrorType, RetryStrategyV2, RetryToken } from '@smithy/types';
+import type { AwsCredentialIdentity, RetryErrorType, RetryStrategyV2, RetryToken } from '@smithy/types';
+import { SigV4Signer } from './sigv4';
 
 /** One SendMessageBatch call: the queue and up to 10 entries (see `SendMessageBatchSender`). */
 export interface SendMessageBatchInput {
@@ -93,27 +93,20 @@ function delay(ms: number): Promise<void> {
  *
  * What it keeps from the SDK is what matters for correctness, taken from the client's own resolved
  * configuration: its credentials (with their refresh), its request handler (keep-alive agent,
- * timeouts), its retry strategy (back-off and retry budget) and the signer from
- * `@smithy/signature-v4`. What it leaves out: endpoint rules (the queue URL names its endpoint,
- * which is what the SDK itself does with `useQueueUrlAsEndpoint`), the user agent, and the MD5
- * check of message bodies, which guards against corruption in transit that TLS already detects.
+ * timeouts) and its retry strategy (back-off and retry budget). The SigV4 signature is written out
+ * in ./sigv4.ts, for the same reason as the rest (and checked against the SDK's signer). What it
+ * leaves out: endpoint rules (the queue URL names its endpoint, which is what the SDK itself does with
+ * `useQueueUrlAsEndpoint`), the user agent, and the MD5 check of message bodies, which guards against
+ * corruption in transit that TLS already detects.
  */
 export class SendMessageBatchSender implements MessageBatchSender {
-  private readonly signer: SignatureV4;
+  private signer: Promise<SigV4Signer> | undefined;
   private fallbackStrategy: RetryStrategyV2 | undefined;
   private configured: Promise<URL | undefined> | undefined;
   /** Each queue URL's endpoint: a handful of queues, looked up on every call. */
   private readonly endpoints = new Map<string, URL>();
 
-  constructor(private readonly client: SQSClient) {
-    const config = client.config;
-    this.signer = new SignatureV4({
-      service: 'sqs',
-      region: config.region,
-      credentials: config.credentials,
-      sha256: config.sha256,
-    });
-  }
+  constructor(private readonly client: SQSClient) {}
 
   async send(input: SendMessageBatchInput): Promise<SendMessageBatchOutput> {
     return this.sendSerialized(
@@ -198,6 +191,10 @@ export class SendMessageBatchSender implements MessageBatchSender {
     return new URL(resolved.url.href);
   }
 
+  private async createSigner(): Promise<SigV4Signer> {
+    return new SigV4Signer(await this.client.config.region(), 'sqs');
+  }
+
   /** The client's retry strategy; one of the SDK's older, middleware-shaped ones is replaced by the standard one. */
   private async retryStrategy(): Promise<RetryStrategyV2> {
     const configured = await this.client.config.retryStrategy();
@@ -224,27 +221,27 @@ export class SendMessageBatchSender implements MessageBatchSender {
 
   private async attempt(endpoint: URL, body: string): Promise<SendMessageBatchOutput> {
     const config = this.client.config;
+    const signer = await (this.signer ??= this.createSigner());
+    // The client's credential provider: it caches what it resolved and refreshes it before expiry.
+    const credentials: AwsCredentialIdentity = await config.credentials();
+    const headers = signer.sign(
+      { host: endpoint.host, path: endpoint.pathname, contentType: CONTENT_TYPE, target: TARGET, body },
+      credentials,
+      Date.now() + (config.systemClockOffset ?? 0),
+    );
     const request = new HttpRequest({
       method: 'POST',
       protocol: endpoint.protocol,
       hostname: endpoint.hostname,
       ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
       path: endpoint.pathname,
-      headers: {
-        host: endpoint.host,
-        'content-type': CONTENT_TYPE,
-        'x-amz-target': TARGET,
-        'content-length': String(Buffer.byteLength(body)),
-      },
+      headers,
       body,
     });
-    const signed = await this.signer.sign(request, {
-      signingDate: new Date(Date.now() + (config.systemClockOffset ?? 0)),
-    });
-    const { response } = await config.requestHandler.handle(signed as HttpRequest);
+    const { response } = await config.requestHandler.handle(request);
     const bytes = await config.streamCollector(response.body);
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    const headers = response.headers;
+    const answerHeaders = response.headers;
     if (response.statusCode >= 200 && response.statusCode < 300) {
       const parsed = JSON.parse(text) as Partial<SendMessageBatchOutput>;
       return { Successful: parsed.Successful ?? [], Failed: parsed.Failed ?? [] };
@@ -256,12 +253,12 @@ export class SendMessageBatchSender implements MessageBatchSender {
       // A proxy or load balancer answered with something that is not SQS JSON; the status says enough.
     }
     const error = new SqsServiceError(
-      errorCode(parsed, headers['x-amzn-query-error']),
+      errorCode(parsed, answerHeaders['x-amzn-query-error']),
       parsed.message ?? parsed.Message ?? `HTTP ${response.statusCode}`,
       response.statusCode,
-      headers['x-amzn-requestid'],
+      answerHeaders['x-amzn-requestid'],
     );
-    this.correctClockSkew(error, headers.date ?? headers.Date);
+    this.correctClockSkew(error, answerHeaders.date ?? answerHeaders.Date);
     throw error;
   }
 }
