@@ -2,6 +2,7 @@ import { startEventBridgeServer, type EventBridgeServerHandle } from '../test/pe
 import { startFauxqs, type FauxqsHandle } from '../test/peers/fauxqs';
 import { startKafkaMock, type KafkaMockHandle } from '../test/peers/kafka';
 import { queryOnce, startPostgres, type PostgresPeer } from '../test/peers/postgres';
+import { ensureSystemPackages } from '../test/peers/system-packages';
 
 /** A peer the benchmark needs, or why it could not be started (its figures are then reported n/a). */
 export type Started<T> = { ok: true; peer: T } | { ok: false; reason: string };
@@ -24,6 +25,8 @@ async function attempt<T>(start: () => Promise<T>): Promise<Started<T>> {
 
 /** Starts every peer on 127.0.0.1, side by side; `stop()` stops those that started. */
 export async function startBenchPeers(): Promise<BenchPeers> {
+  // The Debian programs the peers and the end-to-end load need (installed when missing and allowed).
+  ensureSystemPackages(['kcat', 'postgresql', 'wrk']);
   const [postgres, kafka, fauxqs, eventBridge] = await Promise.all([
     attempt(startPostgres),
     attempt(() => startKafkaMock(3)),

@@ -19,6 +19,12 @@ export interface PollerOptions {
   handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
   /** Long-poll wait per receive when the queue is empty. */
   waitSeconds?: number;
+  /**
+   * Batches in flight at once, each gathered, handled and settled on its own (default 1). The
+   * event-source mapping in AWS also runs several: while one batch is written to its sink, the next
+   * is being received, so the sink's round trips do not cap the drain rate.
+   */
+  concurrency?: number;
 }
 
 // SQS hands out at most 10 messages per receive.
@@ -57,12 +63,12 @@ function toRecord(message: Message, options: PollerOptions): SQSRecord {
 /**
  * Plays the Lambda event-source mapping for one queue: gathers up to `batchSize` messages within the
  * batching window, calls the worker handler, and deletes only the messages it did not report as
- * failed. Failed ones return after their visibility timeout; the queue's redrive policy moves a
+ * failed; `concurrency` batches at a time. Failed ones return after their visibility timeout; the queue's redrive policy moves a
  * message to the DLQ after maxReceiveCount receives, exactly as in AWS.
  */
 export class EventSourcePoller {
   private running = false;
-  private loop?: Promise<void>;
+  private loops?: Promise<unknown>;
   private readonly abort = new AbortController();
 
   constructor(private readonly options: PollerOptions) {}
@@ -70,7 +76,8 @@ export class EventSourcePoller {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    const concurrency = Math.max(1, this.options.concurrency ?? 1);
+    this.loops = Promise.all(Array.from({ length: concurrency }, () => this.run()));
   }
 
   /**
@@ -83,7 +90,7 @@ export class EventSourcePoller {
     this.abort.abort();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.loop,
+      this.loops,
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, drainTimeoutMs);
       }),

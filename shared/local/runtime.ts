@@ -27,6 +27,11 @@ import { createQuarantineQueue, QUARANTINE_QUEUE_URL_VARIABLE } from '../quarant
 
 export const LOCAL_STAGE = 'local';
 const LOCAL_REGION = 'us-east-1';
+/**
+ * Batches each sink's poller keeps in flight (at most the queue's `maxConcurrency`): enough to keep
+ * receiving while a batch is written, few enough to leave the machine to ingest.
+ */
+const LOCAL_BATCHES_IN_FLIGHT = 3;
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -191,6 +196,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         region: LOCAL_REGION,
         batchSize: queue.settings.batchSize,
         batchWindowMs: queue.settings.maximumBatchingWindowSeconds * 1000,
+        concurrency: Math.min(queue.settings.maxConcurrency, LOCAL_BATCHES_IN_FLIGHT),
         handler: (event) => worker(event),
       });
       poller.start();

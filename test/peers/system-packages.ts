@@ -6,8 +6,8 @@ const POSTGRES_ROOT = '/usr/lib/postgresql';
 /** Where Debian's `chromium` package puts the browser the CORS test drives. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-function hasKcat(): boolean {
-  return spawnSync('kcat', ['-V'], { stdio: 'ignore' }).error === undefined;
+function runs(program: string, flag: string): boolean {
+  return spawnSync(program, [flag], { stdio: 'ignore' }).error === undefined;
 }
 
 function hasPostgresServer(): boolean {
@@ -22,27 +22,36 @@ function hasChromium(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 
+/** Debian packages the tests or the benchmark run, each with how to tell it is installed. */
+const PACKAGES = {
+  kcat: () => runs('kcat', '-V'),
+  postgresql: hasPostgresServer,
+  chromium: hasChromium,
+  // The benchmark's HTTP load generator.
+  wrk: () => runs('wrk', '--version'),
+} as const;
+
+export type SystemPackage = keyof typeof PACKAGES;
+
 /**
  * The peers the tests start are Debian programs (a Postgres server, kcat for the Kafka mock
  * cluster, Chromium for the browser test). On a fresh Debian machine where we may install packages,
  * install what is missing so `npm test` works with no other step; elsewhere say what to install.
  */
-export function ensureSystemPackages(): void {
-  const missing = [
-    ...(hasKcat() ? [] : ['kcat']),
-    ...(hasPostgresServer() ? [] : ['postgresql']),
-    ...(hasChromium() ? [] : ['chromium']),
-  ];
+export function ensureSystemPackages(
+  wanted: readonly SystemPackage[] = ['kcat', 'postgresql', 'chromium'],
+): void {
+  const missing = wanted.filter((name) => !PACKAGES[name]());
   if (missing.length === 0) return;
   const canInstall =
     process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
   if (!canInstall) {
     console.warn(
-      `Tests that need ${missing.join(' and ')} will fail: install them (apt-get install -y ${missing.join(' ')}).`,
+      `What needs ${missing.join(' and ')} will fail: install them (apt-get install -y ${missing.join(' ')}).`,
     );
     return;
   }
-  console.log(`Installing test peers: ${missing.join(', ')} (apt-get)…`);
+  console.log(`Installing ${missing.join(', ')} (apt-get)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   const result = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
@@ -50,5 +59,5 @@ export function ensureSystemPackages(): void {
     env,
   });
   if (result.status !== 0)
-    console.warn(`apt-get install ${missing.join(' ')} failed; the tests needing them will fail.`);
+    console.warn(`apt-get install ${missing.join(' ')} failed; what needs them will fail.`);
 }
