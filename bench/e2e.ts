@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalRuntime } from '../shared/local/runtime';
 import { defaultTableName } from '../shared/sinks/postgres/tables';
 import { queryOnce } from '../test/peers/postgres';
 import { ASYNC_SUBJECT, ASYNC_TOPIC, asyncTopicEvent } from './events';
 import { runLoad, type LoadSummary } from './load-driver';
 import { createDatabase, type BenchPeers } from './peers';
-import { ownCpuSeconds, processCpuSeconds } from './process-cpu';
+import { startCliRuntime } from './cli-runtime';
+import { processCpuSeconds } from './process-cpu';
 import type { Figure } from './report';
 import { round } from './stats';
 
@@ -134,14 +134,15 @@ export async function benchEndToEnd(
   const databaseUrl = await createDatabase(peers.postgres.peer, 'eventgate_bench_e2e');
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'eventgate-bench-state-'));
   const table = defaultTableName(ASYNC_TOPIC);
-  const runtime = await startLocalRuntime({
-    port: 0,
+  // As a user runs it: `eventgate dev` (what `npm start` runs) in its own process.
+  const runtime = await startCliRuntime({
     confDir: REPO_CONF,
     stateDir,
+    subject: ASYNC_SUBJECT,
     env: { ...process.env, DATABASE_URL: databaseUrl, EVENTGATE_SINKS: 'postgres' },
   });
   try {
-    const token = await runtime.token(ASYNC_SUBJECT);
+    const token = runtime.token;
     const load = (connections: number, durationSeconds: number): Promise<LoadSummary> =>
       runLoad({
         url: `${runtime.url}/topics/${ASYNC_TOPIC}`,
@@ -159,12 +160,12 @@ export async function benchEndToEnd(
 
     // CPU from the start of the load to the end of the drain, charged per delivered event: the
     // gateway (this process hosts the runtime: HTTP, ingest, pollers, worker) and the SQS server.
-    const sqsPid = runtime.processes.sqs.pid();
-    const cpuBefore = { gateway: ownCpuSeconds(), sqs: processCpuSeconds(sqsPid) };
+    const [sqsPid] = runtime.childPids();
+    const cpuBefore = { gateway: processCpuSeconds(runtime.pid), sqs: processCpuSeconds(sqsPid) };
     const main = await load(options.connections, options.durationSeconds);
     const accepted = main.acceptedIds;
     const drained = await waitForDrain(databaseUrl, table, accepted.length, options.drainTimeoutSeconds);
-    const cpuAfter = { gateway: ownCpuSeconds(), sqs: processCpuSeconds(sqsPid) };
+    const cpuAfter = { gateway: processCpuSeconds(runtime.pid), sqs: processCpuSeconds(sqsPid) };
     const figures = await tableFigures(databaseUrl, table);
     const stored = await storedIds(databaseUrl, table);
     const missing = accepted.filter((id) => !stored.has(id)).length;
@@ -184,12 +185,12 @@ export async function benchEndToEnd(
     // by the gateway though their answers are never read: rows without a counted 202.
     const unanswered = figures.rows - accepted.length;
     const countsMatch = missing === 0 && unanswered >= 0 && unanswered <= options.connections;
-    const microsPerRow = (seconds: number | null): number | null =>
-      seconds === null || figures.rows === 0 ? null : (seconds * 1e6) / figures.rows;
-    const gatewayCpuPerEvent = microsPerRow(cpuAfter.gateway - cpuBefore.gateway);
-    const sqsCpuPerEvent = microsPerRow(
-      cpuAfter.sqs === null || cpuBefore.sqs === null ? null : cpuAfter.sqs - cpuBefore.sqs,
-    );
+    const microsPerRow = (after: number | null, before: number | null): number | null =>
+      after === null || before === null || figures.rows === 0
+        ? null
+        : ((after - before) * 1e6) / figures.rows;
+    const gatewayCpuPerEvent = microsPerRow(cpuAfter.gateway, cpuBefore.gateway);
+    const sqsCpuPerEvent = microsPerRow(cpuAfter.sqs, cpuBefore.sqs);
     const acceptedRate = (summary: LoadSummary): number =>
       summary.acceptedIds.length / summary.durationSeconds;
     const answers = (summary: LoadSummary): string =>
@@ -251,7 +252,7 @@ export async function benchEndToEnd(
         label: 'CPU per delivered event: gateway process (HTTP, ingest, pollers, worker)',
         value: gatewayCpuPerEvent,
         unit: 'µs',
-        note: 'user + system, load start → drained; includes this bench process waiting on the drain',
+        note: `the \`eventgate dev\` process (pid ${runtime.pid}): user + system, load start → drained`,
       },
       {
         section: SECTION,
