@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { IngestApp } from '../ingest/app';
 import { errorResponse, type HttpResponse } from '../http/response';
+import { isoTimestamp } from '../iso-time';
 
 /** API Gateway's own payload limit; bodies above it never reach a Lambda, so we stop reading there too. */
 export const GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024;
@@ -49,6 +50,7 @@ export function toApiGatewayEvent(
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
   const method = (request.method ?? 'GET').toUpperCase();
+  const now = Date.now();
   return {
     version: '2.0',
     routeKey: '$default',
@@ -71,8 +73,8 @@ export function toApiGatewayEvent(
       requestId,
       routeKey: '$default',
       stage: '$default',
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
+      time: isoTimestamp(now),
+      timeEpoch: now,
     },
     // Base64 keeps any bytes intact, as API Gateway does for binary bodies.
     body: body.length > 0 ? body.toString('base64') : undefined,

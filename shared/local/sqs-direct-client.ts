@@ -2,6 +2,7 @@ import { SQSServiceException, type SQSClient } from '@aws-sdk/client-sqs';
 import type { MessageBatchSender, SendMessageBatchOutput } from '../queue/send-message-batch';
 import {
   DIRECT_ACTIONS,
+  ENTRIES_JSON,
   type DirectAction,
   type DirectCall,
   type DirectResult,
@@ -162,7 +163,7 @@ export function directBatchSender(calls: DirectSqsCalls): MessageBatchSender {
     async sendSerialized(queueUrl: string, entries: readonly string[]): Promise<SendMessageBatchOutput> {
       const output = await calls.call('SendMessageBatch', {
         QueueUrl: queueUrl,
-        Entries: entries.map((entry) => JSON.parse(entry) as unknown),
+        [ENTRIES_JSON]: `[${entries.join(',')}]`,
       });
       return {
         Successful: (output.Successful ?? []) as SendMessageBatchOutput['Successful'],

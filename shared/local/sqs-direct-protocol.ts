@@ -13,9 +13,17 @@ export type DirectAction = (typeof DIRECT_ACTIONS)[number];
 export interface DirectCall {
   id: number;
   action: DirectAction;
-  /** The request body the SQS JSON protocol would carry: the SDK command's input, members by name. */
+  /**
+   * The request body the SQS JSON protocol would carry: the SDK command's input, members by name.
+   * A SendMessageBatch may carry its entries as one JSON array text instead (`EntriesJson`), as the
+   * queue publisher already wrote them: the server parses them, which spares the runtime's own
+   * process, the busier one, parsing them back into objects only to have them copied across.
+   */
   input: object;
 }
+
+/** The input member that holds a SendMessageBatch's entries as JSON text. */
+export const ENTRIES_JSON = 'EntriesJson';
 
 /** An SQS error as the server raised it: the JSON protocol's error code and message. */
 export interface DirectError {

@@ -1,4 +1,10 @@
-import type { DirectAction, DirectCall, DirectError, DirectResult } from './sqs-direct-protocol';
+import {
+  ENTRIES_JSON,
+  type DirectAction,
+  type DirectCall,
+  type DirectError,
+  type DirectResult,
+} from './sqs-direct-protocol';
 
 /**
  * One of fauxqs's SQS action functions, as its HTTP router calls them: the JSON protocol's request
@@ -26,6 +32,15 @@ function directError(error: unknown): DirectError {
     message: error instanceof Error ? error.message : String(error),
     senderFault: false,
   };
+}
+
+/** The call's input as the action function takes it: entries sent as JSON text parsed here. */
+function inputOf(call: DirectCall): Record<string, unknown> {
+  const input = call.input as Record<string, unknown>;
+  const serialized = input[ENTRIES_JSON];
+  if (typeof serialized !== 'string') return input;
+  const { [ENTRIES_JSON]: _text, ...rest } = input;
+  return { ...rest, Entries: JSON.parse(serialized) as unknown };
 }
 
 /**
@@ -71,10 +86,7 @@ export class DirectCallServer<Store> {
   private start(call: DirectCall): Promise<DirectResult> {
     const { id } = call;
     try {
-      const output = this.options.actions[call.action](
-        call.input as Record<string, unknown>,
-        this.options.store,
-      );
+      const output = this.options.actions[call.action](inputOf(call), this.options.store);
       return Promise.resolve(output).then(
         (value) => ({ id, output: (value ?? {}) as Record<string, unknown> }),
         (error: unknown) => ({ id, error: directError(error) }),

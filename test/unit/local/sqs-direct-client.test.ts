@@ -16,7 +16,8 @@ import {
 import { createEnvelope } from '../../../shared/envelope';
 import { directBatchSender, DirectSqsCalls, routeDirectCalls } from '../../../shared/local/sqs-direct-client';
 import { QueuePublisher } from '../../../shared/queue/publisher';
-import type { ToSqsServer } from '../../../shared/local/sqs-direct-protocol';
+import type { DirectResult, ToSqsServer } from '../../../shared/local/sqs-direct-protocol';
+import { DirectCallServer } from '../../../shared/local/sqs-direct-server';
 
 const QUEUE_URL = 'http://sqs.us-east-1.localhost:1/000000000000/eventgate-local-postgres';
 
@@ -113,19 +114,20 @@ describe('direct SQS calls of the local runtime', () => {
     await nextTurn();
     const [call] = postedCalls(posted[0]);
     expect(call?.action).toBe('SendMessageBatch');
-    expect(call?.input).toEqual({
-      QueueUrl: QUEUE_URL,
-      Entries: [
-        {
-          Id: '0',
-          MessageBody: JSON.stringify(envelope),
-          MessageAttributes: {
-            topic: { DataType: 'String', StringValue: 't' },
-            eventId: { DataType: 'String', StringValue: envelope.id },
-          },
+    // The entries travel as the JSON the publisher wrote; the server parses them (below).
+    const input = call?.input as { QueueUrl: string; EntriesJson: string };
+    expect(Object.keys(input).sort()).toEqual(['EntriesJson', 'QueueUrl']);
+    expect(input.QueueUrl).toBe(QUEUE_URL);
+    expect(JSON.parse(input.EntriesJson)).toEqual([
+      {
+        Id: '0',
+        MessageBody: JSON.stringify(envelope),
+        MessageAttributes: {
+          topic: { DataType: 'String', StringValue: 't' },
+          eventId: { DataType: 'String', StringValue: envelope.id },
         },
-      ],
-    });
+      },
+    ]);
     calls.settle([
       { id: call?.id as number, output: { Successful: [{ Id: '0', MessageId: 'm-1' }], Failed: [] } },
     ]);
@@ -211,5 +213,56 @@ describe('direct SQS calls of the local runtime', () => {
     const blob = (await received).Messages?.[0]?.MessageAttributes?.blob?.BinaryValue;
     expect(blob).toBeInstanceOf(Uint8Array);
     expect([...(blob as Uint8Array)]).toEqual([1, 2]);
+  });
+});
+
+describe('DirectCallServer', () => {
+  function server(): {
+    accepted: Array<Record<string, unknown>>;
+    results: DirectResult[];
+    direct: DirectCallServer<null>;
+  } {
+    const accepted: Array<Record<string, unknown>> = [];
+    const results: DirectResult[] = [];
+    const record = (input: Record<string, unknown>) => {
+      accepted.push(input);
+      return { Successful: [], Failed: [] };
+    };
+    const direct = new DirectCallServer<null>({
+      actions: { SendMessageBatch: record, ReceiveMessage: record, DeleteMessageBatch: record },
+      store: null,
+      transaction: (work) => work(),
+      reply: (answers) => results.push(...answers),
+    });
+    return { accepted, results, direct };
+  }
+
+  it('hands the action entries sent as JSON text as the objects the SQS protocol carries', async () => {
+    const { accepted, results, direct } = server();
+    const entries = [{ Id: '0', MessageBody: '{"a":"\\"quoted\\""}' }];
+    direct.accept([
+      {
+        id: 1,
+        action: 'SendMessageBatch',
+        input: { QueueUrl: QUEUE_URL, EntriesJson: JSON.stringify(entries) },
+      },
+      { id: 2, action: 'SendMessageBatch', input: { QueueUrl: QUEUE_URL, Entries: entries } },
+    ]);
+    await nextTurn();
+    await nextTurn();
+    expect(accepted).toEqual([
+      { QueueUrl: QUEUE_URL, Entries: entries },
+      { QueueUrl: QUEUE_URL, Entries: entries },
+    ]);
+    expect(results.map((result) => result.id).sort()).toEqual([1, 2]);
+  });
+
+  it('answers entries that are not JSON with an error, not a crash', async () => {
+    const { accepted, results, direct } = server();
+    direct.accept([{ id: 7, action: 'SendMessageBatch', input: { QueueUrl: QUEUE_URL, EntriesJson: '[{' } }]);
+    await nextTurn();
+    await nextTurn();
+    expect(accepted).toEqual([]);
+    expect(results).toEqual([{ id: 7, error: expect.objectContaining({ code: 'InternalError' }) }]);
   });
 });
