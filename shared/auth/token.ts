@@ -10,6 +10,7 @@ import {
   type VerificationKey,
 } from './keys';
 import { signatureMatches } from './signature';
+import { asCompactToken } from './token-shape';
 
 export { AuthError };
 
@@ -33,10 +34,6 @@ interface RememberedToken {
   verified: VerifiedToken;
   keys: readonly VerificationKey[];
 }
-
-// A compact JWS is three base64url segments; anything else in a header is not a token we can use.
-// Linear: no two quantifiers can match the same characters.
-const COMPACT_TOKEN = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /**
  * The longest header value that can hold a usable token: the token, the scheme, and some spaces
@@ -86,8 +83,8 @@ export function extractToken(headers: Record<string, string | undefined>): strin
     candidate = afterBearerScheme(authorization);
   }
   candidate = candidate?.trim() ?? null;
-  if (!candidate || candidate.length > MAX_TOKEN_BYTES || !COMPACT_TOKEN.test(candidate)) return null;
-  return candidate;
+  if (!candidate || candidate.length > MAX_TOKEN_BYTES) return null;
+  return asCompactToken(candidate);
 }
 
 export interface TokenVerifierOptions {
@@ -163,15 +160,22 @@ export class TokenVerifier {
       }
       this.remembered.delete(token);
     }
-    if (Buffer.byteLength(token, 'utf8') > this.maxTokenBytes) throw new AuthError('token too large');
-    if (!COMPACT_TOKEN.test(token)) throw new AuthError('malformed token');
-    const verified = await this.verifySignature(token);
+    if (this.exceedsMaxBytes(token)) throw new AuthError('token too large');
+    if (asCompactToken(token) === null) throw new AuthError('malformed token');
+    const { verified, keys } = await this.verifySignature(token);
     if (this.remembered.size >= MAX_REMEMBERED_TOKENS) {
       // Maps iterate in insertion order: drop the oldest.
       this.remembered.delete(this.remembered.keys().next().value as string);
     }
-    this.remembered.set(token, { verified, keys: await this.currentKeys() });
+    this.remembered.set(token, { verified, keys });
     return verified;
+  }
+
+  /** Its UTF-8 size over the limit; counted only when its length leaves that in doubt. */
+  private exceedsMaxBytes(token: string): boolean {
+    // A UTF-16 code unit is one to three bytes of UTF-8.
+    if (token.length > this.maxTokenBytes) return true;
+    return token.length * 3 > this.maxTokenBytes && Buffer.byteLength(token, 'utf8') > this.maxTokenBytes;
   }
 
   private stillValid(claims: JWTPayload): boolean {
@@ -184,9 +188,12 @@ export class TokenVerifier {
   /**
    * A token seen for the first time: its header, a key its `kid` and `alg` allow, the signature,
    * then the claims. The order of the checks, and so the reason given, is the one jose's `jwtVerify`
-   * had when it did this work.
+   * had when it did this work. Also gives the key set it was checked against, which the token is
+   * remembered with.
    */
-  private async verifySignature(token: string): Promise<VerifiedToken> {
+  private async verifySignature(
+    token: string,
+  ): Promise<{ verified: VerifiedToken; keys: readonly VerificationKey[] }> {
     const jws = readCompactJws(token);
     const { alg, kid } = jws.header;
     if (!SIGNING_ALGORITHMS.includes(alg as SigningAlgorithm))
@@ -194,12 +201,14 @@ export class TokenVerifier {
     const algorithm = alg as SigningAlgorithm;
     const keyId = typeof kid === 'string' && kid !== '' ? kid : undefined;
 
-    let outcome = this.tryKeys(jws, this.candidates(await this.currentKeys(), algorithm, keyId));
+    let keys = await this.currentKeys();
+    let outcome = this.tryKeys(jws, this.candidates(keys, algorithm, keyId));
     if (!outcome.verified && !outcome.knownKid && (await this.keys.refreshForUnknownKey())) {
-      outcome = this.tryKeys(jws, this.candidates(await this.currentKeys(), algorithm, keyId));
+      keys = await this.currentKeys();
+      outcome = this.tryKeys(jws, this.candidates(keys, algorithm, keyId));
     }
     if (!outcome.verified) throw new AuthError(outcome.tried ? 'invalid signature' : 'unknown signing key');
-    return toVerified(outcome.claims);
+    return { verified: toVerified(outcome.claims), keys };
   }
 
   private async currentKeys(): Promise<readonly VerificationKey[]> {
