@@ -174,6 +174,16 @@ async function keepRefused(
   }
 }
 
+/**
+ * The envelopes of the accepted events, in order. A plain loop: `flatMap` with a one-element array
+ * per event cost the one-event request about 0.4 µs.
+ */
+function acceptedEnvelopes(results: readonly EventResult[]): Envelope[] {
+  const envelopes: Envelope[] = [];
+  for (const result of results) if (result.accepted) envelopes.push(result.envelope);
+  return envelopes;
+}
+
 function failureErrors(failures: SinkFailure[]): ApiError[] {
   return failures.map((failure) => ({ type: failure.type, message: failure.message }));
 }
@@ -314,14 +324,16 @@ export async function postEvents(
     return result;
   });
 
-  const envelopes = results.flatMap((result) => (result.accepted ? [result.envelope] : []));
+  const envelopes = acceptedEnvelopes(results);
   if (envelopes.length > 0) {
     const report = await context.deliveries[topic.mode].deliver(
       topic.sinks,
       envelopes,
       state.config.sync_timeout_ms,
     );
-    for (const [position, result] of results.entries()) {
+    // A report without failures, the usual case, changes no result.
+    for (let position = 0; report.size > 0 && position < results.length; position++) {
+      const result = results[position] as EventResult;
       if (!result.accepted) continue;
       const failures = report.get(result.envelope.id);
       if (failures) {
