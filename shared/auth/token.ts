@@ -9,6 +9,7 @@ import {
   type SigningAlgorithm,
   type VerificationKey,
 } from './keys';
+import { RememberedTokens } from './remembered-tokens';
 import { signatureMatches } from './signature';
 import { asCompactToken } from './token-shape';
 
@@ -29,11 +30,6 @@ export const ISSUED_AT_SKEW_SECONDS = 60;
  * the current one and its exp/nbf still hold.
  */
 export const MAX_REMEMBERED_TOKENS = 1024;
-
-interface RememberedToken {
-  verified: VerifiedToken;
-  keys: readonly VerificationKey[];
-}
 
 /**
  * The longest header value that can hold a usable token: the token, the scheme, and some spaces
@@ -133,7 +129,7 @@ export class TokenVerifier {
   private readonly clockTolerance: number;
   private readonly maxTokenBytes: number;
   private readonly now: () => number;
-  private readonly remembered = new Map<string, RememberedToken>();
+  private readonly remembered = new RememberedTokens(MAX_REMEMBERED_TOKENS);
 
   constructor(options: TokenVerifierOptions) {
     this.keys = options.keys;
@@ -158,16 +154,12 @@ export class TokenVerifier {
       if (remembered.keys === (await this.currentKeys()) && this.stillValid(remembered.verified.claims)) {
         return remembered.verified;
       }
-      this.remembered.delete(token);
+      this.remembered.forget(token);
     }
     if (this.exceedsMaxBytes(token)) throw new AuthError('token too large');
     if (asCompactToken(token) === null) throw new AuthError('malformed token');
     const { verified, keys } = await this.verifySignature(token);
-    if (this.remembered.size >= MAX_REMEMBERED_TOKENS) {
-      // Maps iterate in insertion order: drop the oldest.
-      this.remembered.delete(this.remembered.keys().next().value as string);
-    }
-    this.remembered.set(token, { verified, keys });
+    this.remembered.remember(token, verified, keys);
     return verified;
   }
 
