@@ -354,7 +354,9 @@ export async function postEvents(
     }
   }
 
-  await keepRefused(results, topic, identity.subject, pinned.version, context);
+  // Called only for topics that keep refused events: an await costs a turn even when nothing waits.
+  if (topic.quarantine && context.quarantine)
+    await keepRefused(results, topic, identity.subject, pinned.version, context);
   if (!parsed.batch) return singleResponse(results[0] as EventResult, topic);
   return batchResponse(results, topic);
 }
