@@ -151,7 +151,8 @@ export class TokenVerifier {
     // handler's 18 µs per request), and extractToken has just run the same scan on it.
     const remembered = this.remembered.get(token);
     if (remembered) {
-      if (remembered.keys === (await this.currentKeys()) && this.stillValid(remembered.verified.claims)) {
+      const keys = this.keys.keysAtHand() ?? (await this.currentKeys());
+      if (remembered.keys === keys && this.stillValid(remembered.verified.claims)) {
         return remembered.verified;
       }
       this.remembered.forget(token);
@@ -193,7 +194,7 @@ export class TokenVerifier {
     const algorithm = alg as SigningAlgorithm;
     const keyId = typeof kid === 'string' && kid !== '' ? kid : undefined;
 
-    let keys = await this.currentKeys();
+    let keys = this.keys.keysAtHand() ?? (await this.currentKeys());
     let outcome = this.tryKeys(jws, this.candidates(keys, algorithm, keyId));
     if (!outcome.verified && !outcome.knownKid && (await this.keys.refreshForUnknownKey())) {
       keys = await this.currentKeys();
@@ -203,6 +204,7 @@ export class TokenVerifier {
     return { verified: toVerified(outcome.claims), keys };
   }
 
+  /** The current keys, loaded or refreshed first if need be (when the store has none at hand). */
   private async currentKeys(): Promise<readonly VerificationKey[]> {
     try {
       return await this.keys.getKeys();
