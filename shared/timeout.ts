@@ -1,3 +1,5 @@
+import { setDeadline } from './deadlines';
+
 /** Raised when a sink call did not settle within its budget. */
 export class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
@@ -7,16 +9,20 @@ export class TimeoutError extends Error {
  * Settles with `work`, or rejects with a TimeoutError after `ms`. The work itself keeps running:
  * callers that own a client must treat it as suspect afterwards (the sinks drop and rebuild it).
  */
-export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancel = setDeadline(ms, () => reject(new TimeoutError(`${what} timed out after ${ms} ms`)));
+    work.then(
+      (value) => {
+        cancel();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cancel();
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Resolves after `ms`; used for backoff between retries. */

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { AuthError } from './auth-error';
 
 /**
@@ -17,6 +18,15 @@ export interface CompactJws {
 // so a header or payload parses here exactly when it parsed before.
 const utf8 = new TextDecoder();
 
+/**
+ * The segment's bytes as text. Nearly every header and payload is ASCII, whose bytes are its
+ * characters (no byte-order mark, nothing to replace): read as Latin-1 without the decoder's
+ * per-call work (about 0.2 µs a segment).
+ */
+function segmentText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : utf8.decode(bytes);
+}
+
 function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -26,18 +36,42 @@ export function decodeJsonSegment(segment: string): Record<string, unknown> | un
   if (segment === '') return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
+    value = JSON.parse(segmentText(Buffer.from(segment, 'base64url')));
   } catch {
     return undefined;
   }
   return isJsonObject(value) ? value : undefined;
 }
 
+/** Freezes a decoded JSON value all the way down, so one copy can safely serve every token. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// Tokens of one issuer share their header text (algorithm, key id, type) while their payloads
+// differ: the last header decoded is kept, frozen, and reused while the text is the same.
+let lastHeaderSegment: string | undefined;
+let lastHeader: Readonly<Record<string, unknown>> | undefined;
+
+function decodeHeader(segment: string): Readonly<Record<string, unknown>> | undefined {
+  if (segment === lastHeaderSegment) return lastHeader;
+  const header = decodeJsonSegment(segment);
+  if (header) {
+    lastHeaderSegment = segment;
+    lastHeader = deepFreeze(header);
+  }
+  return header;
+}
+
 /** Splits a token already known to be three base64url segments and decodes its protected header. */
 export function readCompactJws(token: string): CompactJws {
   const firstDot = token.indexOf('.');
   const secondDot = token.indexOf('.', firstDot + 1);
-  const header = decodeJsonSegment(token.slice(0, firstDot));
+  const header = decodeHeader(token.slice(0, firstDot));
   if (!header) throw new AuthError('malformed token header');
   return {
     header,

@@ -76,6 +76,8 @@ export class KeyStore {
   private readonly isStatic: boolean;
   private keys?: readonly VerificationKey[];
   private staticKeysPromise?: Promise<readonly VerificationKey[]>;
+  /** The static keys once parsed. */
+  private staticKeys?: readonly VerificationKey[];
   private loadedAt = 0;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastFailure?: Error;
@@ -86,7 +88,12 @@ export class KeyStore {
     if (this.isStatic) {
       this.staticKeysPromise = parseKeyDocument(options.keys, 'static keys');
       // Callers see a rejection when they ask for keys; do not let it surface as unhandled meanwhile.
-      this.staticKeysPromise.catch(() => undefined);
+      this.staticKeysPromise.then(
+        (keys) => {
+          this.staticKeys = keys;
+        },
+        () => undefined,
+      );
     } else if (!options.url) {
       throw new ConfigError('KeyStore needs a key document url or static keys');
     }
@@ -103,14 +110,23 @@ export class KeyStore {
   async getKeys(): Promise<readonly VerificationKey[]> {
     if (this.staticKeysPromise) return this.staticKeysPromise;
     if (!this.keys) return this.firstLoad();
+    if (this.keysAtHand() === undefined) await this.refreshKeepingOld('keys expired');
+    return this.keys;
+  }
+
+  /**
+   * What `getKeys` would answer now, when it can answer without loading or refreshing; otherwise
+   * undefined, and `getKeys` must be asked. Lets the verifier take the keys without an await on
+   * nearly every request. A subclass that overrides `getKeys` overrides this as well.
+   */
+  keysAtHand(): readonly VerificationKey[] | undefined {
+    if (this.isStatic) return this.staticKeys;
+    if (!this.keys) return undefined;
     const now = this.now();
     const expired = now - this.loadedAt >= this.ttlMs;
     // After a failed refresh, stale keys are served for a while instead of retrying on every request.
     const backingOff = this.lastFailure !== undefined && now - this.lastAttemptAt < this.minRefreshIntervalMs;
-    if (expired && !backingOff) {
-      await this.refreshKeepingOld('keys expired');
-    }
-    return this.keys;
+    return expired && !backingOff ? undefined : this.keys;
   }
 
   /**

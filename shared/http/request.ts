@@ -19,9 +19,14 @@ function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
   return (event as APIGatewayProxyEventV2).version === '2.0';
 }
 
+// Both walk Object.keys rather than Object.entries: the same own names in the same order, without
+// a [name, value] array per header.
+
 function lowerCased(headers: Record<string, string | undefined> | null | undefined): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
+  if (!headers) return result;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value !== undefined) result[name.toLowerCase()] = value;
   }
   return result;
@@ -29,7 +34,11 @@ function lowerCased(headers: Record<string, string | undefined> | null | undefin
 
 function definedOnly(values: Record<string, string | undefined> | null | undefined): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(values ?? {})) if (value !== undefined) result[name] = value;
+  if (!values) return result;
+  for (const name of Object.keys(values)) {
+    const value = values[name];
+    if (value !== undefined) result[name] = value;
+  }
   return result;
 }
 

@@ -174,6 +174,16 @@ async function keepRefused(
   }
 }
 
+/**
+ * The envelopes of the accepted events, in order. A plain loop: `flatMap` with a one-element array
+ * per event cost the one-event request about 0.4 µs.
+ */
+function acceptedEnvelopes(results: readonly EventResult[]): Envelope[] {
+  const envelopes: Envelope[] = [];
+  for (const result of results) if (result.accepted) envelopes.push(result.envelope);
+  return envelopes;
+}
+
 function failureErrors(failures: SinkFailure[]): ApiError[] {
   return failures.map((failure) => ({ type: failure.type, message: failure.message }));
 }
@@ -186,16 +196,23 @@ function statusWhenNoneAccepted(results: EventResult[]): number {
   return 400;
 }
 
+/**
+ * The answer to one accepted event: the text JSON.stringify gives for `{success: true, statusCode:
+ * 202, eventId, topic, mode}`, written around the three strings it holds. Serialising the object
+ * cost about 0.3 µs of every such request.
+ */
+function acceptedResponse(eventId: string, topic: Topic): HttpResponse {
+  return {
+    statusCode: 202,
+    headers: { 'Content-Type': 'application/json' },
+    body:
+      `{"success":true,"statusCode":202,"eventId":${JSON.stringify(eventId)},` +
+      `"topic":${JSON.stringify(topic.name)},"mode":${JSON.stringify(topic.mode)}}`,
+  };
+}
+
 function singleResponse(result: EventResult, topic: Topic): HttpResponse {
-  if (result.accepted) {
-    return json(202, {
-      success: true,
-      statusCode: 202,
-      eventId: result.envelope.id,
-      topic: topic.name,
-      mode: topic.mode,
-    });
-  }
+  if (result.accepted) return acceptedResponse(result.envelope.id, topic);
   return errorResponse(
     result.status,
     result.errors,
@@ -314,14 +331,16 @@ export async function postEvents(
     return result;
   });
 
-  const envelopes = results.flatMap((result) => (result.accepted ? [result.envelope] : []));
+  const envelopes = acceptedEnvelopes(results);
   if (envelopes.length > 0) {
     const report = await context.deliveries[topic.mode].deliver(
       topic.sinks,
       envelopes,
       state.config.sync_timeout_ms,
     );
-    for (const [position, result] of results.entries()) {
+    // A report without failures, the usual case, changes no result.
+    for (let position = 0; report.size > 0 && position < results.length; position++) {
+      const result = results[position] as EventResult;
       if (!result.accepted) continue;
       const failures = report.get(result.envelope.id);
       if (failures) {
@@ -342,7 +361,9 @@ export async function postEvents(
     }
   }
 
-  await keepRefused(results, topic, identity.subject, pinned.version, context);
+  // Called only for topics that keep refused events: an await costs a turn even when nothing waits.
+  if (topic.quarantine && context.quarantine)
+    await keepRefused(results, topic, identity.subject, pinned.version, context);
   if (!parsed.batch) return singleResponse(results[0] as EventResult, topic);
   return batchResponse(results, topic);
 }

@@ -30,6 +30,16 @@ export class KeysWithIssuer extends KeyStore {
     } catch {
       return this.own;
     }
+    return this.withOutside(outside);
+  }
+
+  override keysAtHand(): readonly VerificationKey[] | undefined {
+    if (this.outside === null) return this.own;
+    const outside = this.outside.keysAtHand();
+    return outside === undefined ? undefined : this.withOutside(outside);
+  }
+
+  private withOutside(outside: readonly VerificationKey[]): readonly VerificationKey[] {
     if (this.combined?.outside !== outside) this.combined = { outside, keys: [...this.own, ...outside] };
     return this.combined.keys;
   }

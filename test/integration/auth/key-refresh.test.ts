@@ -61,6 +61,36 @@ describe('KeyStore against a key server on 127.0.0.1', () => {
     expect(server.requests).toBe(1);
   });
 
+  test('keys at hand: none before the first load, then the set getKeys gives until the TTL passes', async () => {
+    server.document = await jwks(current);
+    const keys = store();
+    expect(keys.keysAtHand()).toBeUndefined();
+    const loaded = await keys.getKeys();
+    expect(keys.keysAtHand()).toBe(loaded);
+    clock += TTL_SECONDS * 1000;
+    // Expired: the caller must ask getKeys, which refreshes.
+    expect(keys.keysAtHand()).toBeUndefined();
+    server.document = await jwks(current, next);
+    const refreshed = await keys.getKeys();
+    expect(refreshed).toHaveLength(2);
+    expect(keys.keysAtHand()).toBe(refreshed);
+    expect(server.requests).toBe(2);
+
+    // A refresh that fails keeps the old keys at hand while it backs off, as getKeys serves them.
+    clock += TTL_SECONDS * 1000;
+    server.status = 500;
+    expect(await keys.getKeys()).toBe(refreshed);
+    expect(keys.keysAtHand()).toBe(refreshed);
+    clock += MIN_REFRESH_MS;
+    expect(keys.keysAtHand()).toBeUndefined();
+  });
+
+  test('static keys are at hand once parsed, as the same set getKeys gives', async () => {
+    const keys = new KeyStore({ keys: pythonKeys(current) });
+    const loaded = await keys.getKeys();
+    expect(keys.keysAtHand()).toBe(loaded);
+  });
+
   test('an unknown kid triggers one refresh, after which the newly served key verifies', async () => {
     server.document = await jwks(current);
     const keys = store();

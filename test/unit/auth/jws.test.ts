@@ -27,7 +27,42 @@ describe('readCompactJws', () => {
   });
 });
 
+describe('readCompactJws with the header before it', () => {
+  const rs = b64url(JSON.stringify({ alg: 'RS256', kid: 'k', crit: ['b64'], b64: true }));
+  const es = b64url(JSON.stringify({ alg: 'ES256', kid: 'e' }));
+
+  test('a header seen on the token before decodes the same, and cannot be changed through the result', () => {
+    const first = readCompactJws(`${rs}.e30.`).header;
+    const again = readCompactJws(`${rs}.eyJhIjoxfQ.c2ln`).header;
+    expect(again).toEqual({ alg: 'RS256', kid: 'k', crit: ['b64'], b64: true });
+    expect(again).toEqual(first);
+    expect(Object.isFrozen(again)).toBe(true);
+    expect(Object.isFrozen(again.crit)).toBe(true);
+  });
+
+  test('headers that alternate are each decoded as themselves', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(readCompactJws(`${rs}.e30.`).header.alg).toBe('RS256');
+      expect(readCompactJws(`${es}.e30.`).header).toEqual({ alg: 'ES256', kid: 'e' });
+      expect(() => readCompactJws(`${b64url('[]')}.e30.`)).toThrow(new AuthError('malformed token header'));
+    }
+  });
+});
+
 describe('decodeJsonSegment', () => {
+  test('non-ASCII text decodes as UTF-8, and bytes that are not UTF-8 become U+FFFD, as with TextDecoder', () => {
+    expect(decodeJsonSegment(b64url('{"sub":"Zoë 名前 😀"}'))).toEqual({ sub: 'Zoë 名前 😀' });
+    const invalid = Buffer.concat([
+      Buffer.from('{"sub":"a'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('b"}'),
+    ]);
+    expect(decodeJsonSegment(invalid.toString('base64url'))).toEqual({
+      sub: JSON.parse(new TextDecoder().decode(invalid)).sub,
+    });
+    expect(decodeJsonSegment(invalid.toString('base64url'))).toEqual({ sub: 'a\uFFFD(\uFFFDb' });
+  });
+
   test('decodes objects only', () => {
     expect(decodeJsonSegment(b64url('{"a":1}'))).toEqual({ a: 1 });
     for (const segment of ['', b64url('[]'), b64url('1'), b64url('nope')]) {

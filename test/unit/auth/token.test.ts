@@ -208,6 +208,15 @@ describe('TokenVerifier: attacks and bad tokens', () => {
     expect((await rejection(verifier, token)).message).toBe('token too large');
   });
 
+  test('the size limit counts UTF-8 bytes, not characters', async () => {
+    const verifier = verifierFor(await keysDoc(), { maxTokenBytes: 100 });
+    // 40 characters, 120 bytes: too large, though its length alone is within the limit.
+    expect((await rejection(verifier, '€'.repeat(40))).message).toBe('token too large');
+    // 90 characters and bytes: within the limit, so its shape is what fails.
+    expect((await rejection(verifier, 'a'.repeat(90))).message).toBe('malformed token');
+    expect((await rejection(verifier, `${'a'.repeat(49)}é`)).message).toBe('malformed token');
+  });
+
   test('malformed tokens are rejected', async () => {
     const verifier = verifierFor(await keysDoc());
     for (const token of [

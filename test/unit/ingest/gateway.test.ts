@@ -256,6 +256,20 @@ describe('POST /topics/{topic}: check order and error shapes', () => {
     const body = bodyOf(response);
     expect(body).toMatchObject({ success: true, statusCode: 202, topic: 'public.cps.za.test', mode: 'sync' });
     expect(body.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    // The very text JSON.stringify writes for the documented object, key order included.
+    expect(response.body).toBe(
+      JSON.stringify({
+        success: true,
+        statusCode: 202,
+        eventId: body.eventId,
+        topic: 'public.cps.za.test',
+        mode: 'sync',
+      }),
+    );
+    expect(response.headers).toEqual({
+      'Content-Type': 'application/json',
+      'X-Correlation-ID': 'corr-123',
+    });
     expect(response.headers['X-Correlation-ID']).toBe('corr-123');
     expect(sync.delivered).toHaveLength(1);
     expect(sync.delivered[0]).toMatchObject({

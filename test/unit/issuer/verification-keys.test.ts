@@ -51,4 +51,13 @@ describe('KeysWithIssuer', () => {
     const keys = new KeysWithIssuer(ownKeys, null);
     expect(await keys.getKeys()).toBe(ownKeys);
   });
+
+  test('keys at hand: the very set getKeys gives, once the outside keys are loaded', async () => {
+    const outside = outsideStore(() => pythonKeys(outsideKey), { count: 0 });
+    const keys = new KeysWithIssuer(ownKeys, outside);
+    expect(keys.keysAtHand()).toBeUndefined();
+    const loaded = await keys.getKeys();
+    expect(keys.keysAtHand()).toBe(loaded);
+    expect(new KeysWithIssuer(ownKeys, null).keysAtHand()).toBe(ownKeys);
+  });
 });
