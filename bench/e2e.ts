@@ -23,7 +23,8 @@ export interface E2eBenchOptions {
 }
 
 export const DEFAULT_E2E_OPTIONS: E2eBenchOptions = {
-  durationSeconds: 10,
+  // Long enough that the batching window's wait for the last partial batch (1 s) is a small part of it.
+  durationSeconds: 20,
   connections: 64,
   fewConnections: 8,
   fewDurationSeconds: 5,

@@ -15,6 +15,36 @@ export interface HttpRequest {
   sourceIp: string | null;
 }
 
+/**
+ * Where a front that read the body itself (the local runtime's HTTP server) leaves the bytes on the
+ * event, so they are not turned into base64 only to be decoded again; `body` stays readable.
+ */
+const RAW_BODY = Symbol('eventgate.rawBody');
+
+/**
+ * Puts `bytes` on `event` as its body: `body` (base64, `isBase64Encoded` true, as API Gateway sends
+ * bodies it does not take for text) is written only if something reads it; normalizeRequest takes
+ * the bytes as they are.
+ */
+export function withRawBody<E extends ApiGatewayEvent>(event: E, bytes: Buffer): E {
+  let encoded: string | undefined;
+  Object.defineProperty(event, 'body', {
+    get: () => (encoded ??= bytes.toString('base64')),
+    enumerable: true,
+    configurable: true,
+  });
+  event.isBase64Encoded = true;
+  Object.defineProperty(event, RAW_BODY, { value: bytes });
+  return event;
+}
+
+function bodyOf(event: ApiGatewayEvent): Buffer | null {
+  const raw = (event as { [RAW_BODY]?: Buffer })[RAW_BODY];
+  if (raw !== undefined) return raw;
+  const body = event.body ?? null;
+  return body === null ? null : Buffer.from(body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
 function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
   return (event as APIGatewayProxyEventV2).version === '2.0';
 }
@@ -50,8 +80,7 @@ function withoutStage(path: string, stage: string | undefined): string {
 }
 
 export function normalizeRequest(event: ApiGatewayEvent): HttpRequest {
-  const rawBody = event.body ?? null;
-  const body = rawBody === null ? null : Buffer.from(rawBody, event.isBase64Encoded ? 'base64' : 'utf8');
+  const body = bodyOf(event);
   if (isV2(event)) {
     return {
       method: event.requestContext.http.method.toUpperCase(),

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { IngestApp } from '../ingest/app';
+import { withRawBody } from '../http/request';
 import { errorResponse, type HttpResponse } from '../http/response';
 import { isoTimestamp } from '../iso-time';
 
@@ -51,7 +52,7 @@ export function toApiGatewayEvent(
   }
   const method = (request.method ?? 'GET').toUpperCase();
   const now = Date.now();
-  return {
+  const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: '$default',
     rawPath: path,
@@ -76,10 +77,10 @@ export function toApiGatewayEvent(
       time: isoTimestamp(now),
       timeEpoch: now,
     },
-    // Base64 keeps any bytes intact, as API Gateway does for binary bodies.
-    body: body.length > 0 ? body.toString('base64') : undefined,
-    isBase64Encoded: body.length > 0,
+    isBase64Encoded: false,
   };
+  // The bytes as read, kept intact as base64 would keep them (written only if something asks).
+  return body.length > 0 ? withRawBody(event, body) : event;
 }
 
 function send(response: ServerResponse, result: HttpResponse): void {

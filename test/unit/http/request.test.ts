@@ -1,5 +1,5 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { normalizeRequest } from '../../../shared/http/request';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { normalizeRequest, withRawBody } from '../../../shared/http/request';
 import { v2Event } from '../../helpers/gateway';
 
 describe('normalizeRequest', () => {
@@ -40,5 +40,51 @@ describe('normalizeRequest', () => {
       requestId: 'r-1',
       sourceIp: '10.0.0.1',
     });
+  });
+});
+
+describe('withRawBody', () => {
+  const bytes = Buffer.from([0x7b, 0x22, 0xc3, 0xa9, 0x22, 0x3a, 0x31, 0x7d, 0xff]); // {"é":1} and a stray byte
+
+  function event(): APIGatewayProxyEventV2 {
+    return {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/topics/t',
+      rawQueryString: '',
+      headers: { 'content-type': 'application/json' },
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: 'local',
+        apiId: 'local',
+        domainName: 'localhost',
+        domainPrefix: 'localhost',
+        http: {
+          method: 'POST',
+          path: '/topics/t',
+          protocol: 'HTTP/1.1',
+          sourceIp: '127.0.0.1',
+          userAgent: '',
+        },
+        requestId: 'r',
+        routeKey: '$default',
+        stage: '$default',
+        time: '',
+        timeEpoch: 0,
+      },
+    };
+  }
+
+  it('hands normalizeRequest the bytes as they are, invalid UTF-8 included', () => {
+    const normalized = normalizeRequest(withRawBody(event(), bytes));
+    expect(normalized.body?.equals(bytes)).toBe(true);
+  });
+
+  it('still reads as an API Gateway event with a base64 body, for whatever looks at `body`', () => {
+    const wrapped = withRawBody(event(), bytes);
+    expect(wrapped.isBase64Encoded).toBe(true);
+    expect(wrapped.body).toBe(bytes.toString('base64'));
+    expect(JSON.parse(JSON.stringify(wrapped)).body).toBe(bytes.toString('base64'));
+    expect(Buffer.from(wrapped.body as string, 'base64').equals(bytes)).toBe(true);
   });
 });
