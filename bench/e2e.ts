@@ -9,7 +9,7 @@ import { createDatabase, type BenchPeers } from './peers';
 import { startCliRuntime } from './cli-runtime';
 import { processCpuSeconds } from './process-cpu';
 import type { Figure } from './report';
-import { round } from './stats';
+import { median, round } from './stats';
 
 export interface E2eBenchOptions {
   durationSeconds: number;
@@ -18,6 +18,8 @@ export interface E2eBenchOptions {
   /** A shorter run first with this many connections, for what few producers get (latency-bound). */
   fewConnections: number;
   fewDurationSeconds: number;
+  /** Measured runs; the figures are their medians (the machine is shared and its speed varies). */
+  runs: number;
   /** How long to wait for the queue to drain after the load ends. */
   drainTimeoutSeconds: number;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_E2E_OPTIONS: E2eBenchOptions = {
   connections: 64,
   fewConnections: 8,
   fewDurationSeconds: 5,
+  runs: 3,
   drainTimeoutSeconds: 60,
 };
 
@@ -105,6 +108,83 @@ async function storedIds(url: string, table: string): Promise<Set<string>> {
   return new Set(rows.map((row) => row.event_id));
 }
 
+interface RunMeasurement {
+  load: LoadSummary;
+  table: TableFigures;
+  acceptedPerSecond: number;
+  deliveredPerSecond: number;
+  drainRate: number;
+  rowsAfterLoad: number;
+  backlogSeconds: number;
+  gatewayCpuMicros: number | null;
+  sqsCpuMicros: number | null;
+  /** Accepted ids not found in the table. */
+  missing: number;
+  /** Rows beyond what the accepted answers and the requests left in flight can explain. */
+  unaccounted: number;
+  accounting: string;
+}
+
+interface CpuReading {
+  gateway: number | null;
+  sqs: number | null;
+}
+
+/**
+ * One measured run on an empty table: the load, the drain, then every accepted id looked up. CPU is
+ * charged per delivered event from the start of the load to the end of the drain.
+ */
+async function measureRun(run: {
+  options: E2eBenchOptions;
+  databaseUrl: string;
+  table: string;
+  load: () => Promise<LoadSummary>;
+  cpu: () => CpuReading;
+}): Promise<RunMeasurement> {
+  const { options, databaseUrl, table } = run;
+  const cpuBefore = run.cpu();
+  const load = await run.load();
+  const accepted = load.acceptedIds;
+  const drained = await waitForDrain(databaseUrl, table, accepted.length, options.drainTimeoutSeconds);
+  const cpuAfter = run.cpu();
+  const figures = await tableFigures(databaseUrl, table);
+  const stored = await storedIds(databaseUrl, table);
+  const missing = accepted.filter((id) => !stored.has(id)).length;
+  const rowsAfterLoad = Number(
+    (
+      await queryOnce<{ count: string }>(
+        databaseUrl,
+        `SELECT count(*) AS count FROM "${table}" WHERE inserted_at > to_timestamp($1 / 1000.0)`,
+        [load.endedAt],
+      )
+    )[0]?.count ?? 0,
+  );
+  // Requests still in flight when the load stops (at most one per connection) may be accepted by
+  // the gateway though their answers are never read: rows without a counted 202.
+  const unanswered = figures.rows - accepted.length;
+  const explained = unanswered >= 0 && unanswered <= options.connections;
+  const perRow = (after: number | null, before: number | null): number | null =>
+    after === null || before === null || figures.rows === 0 ? null : ((after - before) * 1e6) / figures.rows;
+  return {
+    load,
+    table: figures,
+    acceptedPerSecond: accepted.length / load.durationSeconds,
+    deliveredPerSecond: figures.rows / Math.max((figures.lastInsertMs - load.startedAt) / 1000, 0.001),
+    drainRate: figures.rows / Math.max((figures.lastInsertMs - figures.firstInsertMs) / 1000, 0.001),
+    rowsAfterLoad,
+    backlogSeconds: Math.max(0, (figures.lastInsertMs - load.endedAt) / 1000),
+    gatewayCpuMicros: perRow(cpuAfter.gateway, cpuBefore.gateway),
+    sqsCpuMicros: perRow(cpuAfter.sqs, cpuBefore.sqs),
+    missing,
+    unaccounted: explained ? 0 : Math.abs(unanswered),
+    accounting:
+      `${figures.rows.toLocaleString('en-US')} rows, ${accepted.length.toLocaleString('en-US')} accepted, ${unanswered} from requests in flight at the stop (at most ${options.connections})` +
+      (missing === 0 && explained
+        ? ', every accepted id in the table'
+        : `: MISMATCH, ${missing} accepted ids missing (waited until ${drained} rows)`),
+  };
+}
+
 export interface E2eBenchResult {
   figures: Figure[];
   details: Record<string, unknown>;
@@ -143,11 +223,10 @@ export async function benchEndToEnd(
     env: { ...process.env, DATABASE_URL: databaseUrl, EVENTGATE_SINKS: 'postgres' },
   });
   try {
-    const token = runtime.token;
     const load = (connections: number, durationSeconds: number): Promise<LoadSummary> =>
       runLoad({
         url: `${runtime.url}/topics/${ASYNC_TOPIC}`,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${runtime.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(asyncTopicEvent('[<id>]')),
         connections,
         durationSeconds,
@@ -159,141 +238,135 @@ export async function benchEndToEnd(
     await waitForDrain(databaseUrl, table, few.acceptedIds.length, options.drainTimeoutSeconds);
     await queryOnce(databaseUrl, `TRUNCATE "${table}"`);
 
-    // CPU from the start of the load to the end of the drain, charged per delivered event: the
-    // gateway (this process hosts the runtime: HTTP, ingest, pollers, worker) and the SQS server.
     const [sqsPid] = runtime.childPids();
-    const cpuBefore = { gateway: processCpuSeconds(runtime.pid), sqs: processCpuSeconds(sqsPid) };
-    const main = await load(options.connections, options.durationSeconds);
-    const accepted = main.acceptedIds;
-    const drained = await waitForDrain(databaseUrl, table, accepted.length, options.drainTimeoutSeconds);
-    const cpuAfter = { gateway: processCpuSeconds(runtime.pid), sqs: processCpuSeconds(sqsPid) };
-    const figures = await tableFigures(databaseUrl, table);
-    const stored = await storedIds(databaseUrl, table);
-    const missing = accepted.filter((id) => !stored.has(id)).length;
-
-    const drainSpanSeconds = (figures.lastInsertMs - figures.firstInsertMs) / 1000;
-    const backlogSeconds = Math.max(0, (figures.lastInsertMs - main.endedAt) / 1000);
-    const rowsAfterLoad = Number(
-      (
-        await queryOnce<{ count: string }>(
+    const runs: RunMeasurement[] = [];
+    for (let index = 0; index < options.runs; index++) {
+      runs.push(
+        await measureRun({
+          options,
           databaseUrl,
-          `SELECT count(*) AS count FROM "${table}" WHERE inserted_at > to_timestamp($1 / 1000.0)`,
-          [main.endedAt],
-        )
-      )[0]?.count ?? 0,
-    );
-    // Requests still in flight when the load stops (at most one per connection) may be accepted
-    // by the gateway though their answers are never read: rows without a counted 202.
-    const unanswered = figures.rows - accepted.length;
-    const countsMatch = missing === 0 && unanswered >= 0 && unanswered <= options.connections;
-    const microsPerRow = (after: number | null, before: number | null): number | null =>
-      after === null || before === null || figures.rows === 0
-        ? null
-        : ((after - before) * 1e6) / figures.rows;
-    const gatewayCpuPerEvent = microsPerRow(cpuAfter.gateway, cpuBefore.gateway);
-    const sqsCpuPerEvent = microsPerRow(cpuAfter.sqs, cpuBefore.sqs);
-    const acceptedRate = (summary: LoadSummary): number =>
-      summary.acceptedIds.length / summary.durationSeconds;
+          table,
+          load: () => load(options.connections, options.durationSeconds),
+          cpu: () => ({ gateway: processCpuSeconds(runtime.pid), sqs: processCpuSeconds(sqsPid) }),
+        }),
+      );
+      await queryOnce(databaseUrl, `TRUNCATE "${table}"`);
+    }
+    const mid = (pick: (run: RunMeasurement) => number | null): number | null => {
+      const values = runs.map(pick).filter((value): value is number => value !== null);
+      return values.length === 0 ? null : median(values);
+    };
+    const spread = (pick: (run: RunMeasurement) => number): string =>
+      `runs: ${runs.map((run) => round(pick(run)).toLocaleString('en-US')).join(', ')}`;
+    const missing = runs.reduce((sum, run) => sum + run.missing + run.unaccounted, 0);
     const answers = (summary: LoadSummary): string =>
       `${summary.acceptedIds.length.toLocaleString('en-US')} accepted of ${summary.requests.toLocaleString('en-US')} requests; other statuses ${JSON.stringify(summary.otherStatuses)}, socket errors ${summary.errors}, timeouts ${summary.timeouts}`;
+    const ofRuns = `median of ${runs.length} runs`;
 
     const result: Figure[] = [
       {
         section: SECTION,
         label: `accepted events/s (${options.connections} connections, ${options.durationSeconds} s, 1 KB events)`,
-        value: acceptedRate(main),
+        value: mid((run) => run.acceptedPerSecond),
         unit: 'events/s',
         target: { op: '>=', value: 5_000 },
-        note: answers(main),
+        note: `${ofRuns} (${spread((run) => run.acceptedPerSecond)}); ${runs.map((run) => answers(run.load)).join(' / ')}`,
       },
-      { section: SECTION, label: 'request latency p50', value: main.latencyP50Ms, unit: 'ms', digits: 1 },
-      { section: SECTION, label: 'request latency p99', value: main.latencyP99Ms, unit: 'ms', digits: 1 },
       {
         section: SECTION,
-        label: `accepted events/s with ${options.fewConnections} connections (${options.fewDurationSeconds} s, before the run above)`,
-        value: acceptedRate(few),
+        label: 'request latency p50',
+        value: mid((run) => run.load.latencyP50Ms),
+        unit: 'ms',
+        digits: 1,
+      },
+      {
+        section: SECTION,
+        label: 'request latency p99',
+        value: mid((run) => run.load.latencyP99Ms),
+        unit: 'ms',
+        digits: 1,
+      },
+      {
+        section: SECTION,
+        label: `accepted events/s with ${options.fewConnections} connections (${options.fewDurationSeconds} s, before the runs above)`,
+        value: few.acceptedIds.length / few.durationSeconds,
         unit: 'events/s',
         note: `${answers(few)}; request latency p50 ${round(few.latencyP50Ms, 1)} ms, p99 ${round(few.latencyP99Ms, 1)} ms: each producer waits for its answer, so this is bound by one request's round trip more than by the machine`,
       },
       {
         section: SECTION,
         label: 'delivery lag p50 (receivedAt → row inserted_at)',
-        value: figures.lagP50Ms,
+        value: mid((run) => run.table.lagP50Ms),
         unit: 'ms',
         digits: 0,
       },
       {
         section: SECTION,
         label: 'delivery lag p99',
-        value: figures.lagP99Ms,
+        value: mid((run) => run.table.lagP99Ms),
         unit: 'ms',
         digits: 0,
-        note: `max ${round(figures.lagMaxMs)} ms; the queue drains while the load runs, on the same two cores`,
+        note: `max ${round(Math.max(...runs.map((run) => run.table.lagMaxMs)))} ms; the queue drains while the load runs, on the same two cores`,
       },
       {
         section: SECTION,
         label: 'drain rate (rows over first → last insert)',
-        value: figures.rows / Math.max(drainSpanSeconds, 0.001),
+        value: mid((run) => run.drainRate),
         unit: 'rows/s',
-        note:
-          `${rowsAfterLoad.toLocaleString('en-US')} rows were still queued when the load stopped; the last landed ${round(backlogSeconds, 1)} s later` +
-          (rowsAfterLoad > 0 && backlogSeconds > 0
-            ? ` (${round(rowsAfterLoad / backlogSeconds).toLocaleString('en-US')} rows/s without load)`
-            : ''),
+        note: runs
+          .map(
+            (run) =>
+              `${run.rowsAfterLoad.toLocaleString('en-US')} rows still queued when the load stopped, the last landed ${round(run.backlogSeconds, 1)} s later`,
+          )
+          .join(' / '),
       },
       {
         section: SECTION,
         label: 'delivered events/s (rows in Postgres over load start → last insert)',
-        value: figures.rows / Math.max((figures.lastInsertMs - main.startedAt) / 1000, 0.001),
+        value: mid((run) => run.deliveredPerSecond),
         unit: 'events/s',
         target: { op: '>=', value: 5_000 },
+        note: `${ofRuns} (${spread((run) => run.deliveredPerSecond)})`,
       },
       {
         section: SECTION,
         label: 'CPU per delivered event: gateway process (HTTP, ingest, pollers, worker)',
-        value: gatewayCpuPerEvent,
+        value: mid((run) => run.gatewayCpuMicros),
         unit: 'µs',
-        note: `the \`eventgate dev\` process (pid ${runtime.pid}): user + system, load start → drained`,
+        note: `the \`eventgate dev\` process (pid ${runtime.pid}): user + system, load start → drained; ${ofRuns}`,
       },
       {
         section: SECTION,
         label: 'CPU per delivered event: embedded SQS server process',
-        value: sqsCpuPerEvent,
+        value: mid((run) => run.sqsCpuMicros),
         unit: 'µs',
-        note: sqsPid === undefined ? 'no process id' : `pid ${sqsPid}, from /proc/<pid>/stat`,
+        note: sqsPid === undefined ? 'no process id' : `pid ${sqsPid}, from /proc/<pid>/stat; ${ofRuns}`,
       },
       {
         section: SECTION,
         label: 'CPU per request: the load generator (wrk), on the same cores',
-        value: main.requests > 0 ? (main.cpuSeconds * 1e6) / main.requests : null,
+        value: mid((run) => (run.load.requests > 0 ? (run.load.cpuSeconds * 1e6) / run.load.requests : null)),
         unit: 'µs',
         note: 'its whole process, start-up included',
       },
       {
         section: SECTION,
         label: 'accepted events missing from Postgres + rows not accounted for',
-        value: missing + (countsMatch ? 0 : Math.abs(unanswered)),
+        value: missing,
         unit: 'events',
         target: { op: '<=', value: 0 },
-        note:
-          `rows in Postgres ${figures.rows.toLocaleString('en-US')}; accepted (202 read) ${accepted.length.toLocaleString('en-US')}; ` +
-          `${unanswered} rows from requests in flight when the load stopped (at most ${options.connections})` +
-          (countsMatch
-            ? '; every accepted id is in the table'
-            : `: MISMATCH, ${missing} accepted ids missing (waited until ${drained} rows)`),
+        note: `all ${runs.length} runs: ${runs.map((run) => run.accounting).join(' / ')}`,
       },
     ];
     return {
       figures: result,
       details: {
         options,
-        load: { ...main, acceptedIds: accepted.length },
         fewConnections: { ...few, acceptedIds: few.acceptedIds.length },
-        table: figures,
-        missing,
-        rowsAfterLoad,
-        backlogSeconds,
-        cpuSeconds: { before: cpuBefore, after: cpuAfter },
+        runs: runs.map((run) => ({
+          ...run,
+          load: { ...run.load, acceptedIds: run.load.acceptedIds.length },
+        })),
       },
     };
   } finally {
