@@ -121,7 +121,8 @@ export class SendMessageBatchSender implements MessageBatchSender {
    * escaped character by character, the larger part of a call's CPU).
    */
   async sendSerialized(queueUrl: string, entries: readonly string[]): Promise<SendMessageBatchOutput> {
-    const body = `{"QueueUrl":${JSON.stringify(queueUrl)},"Entries":[${entries.join(',')}]}`;
+    // As bytes once: hashed for the signature and sent as they are, not encoded twice.
+    const body = Buffer.from(`{"QueueUrl":${JSON.stringify(queueUrl)},"Entries":[${entries.join(',')}]}`);
     const endpoint = await this.endpointFor(queueUrl);
     const strategy = await this.retryStrategy();
     let token: RetryToken = await strategy.acquireInitialRetryToken('sqs');
@@ -219,7 +220,7 @@ export class SendMessageBatchSender implements MessageBatchSender {
     error.$metadata.clockSkewCorrected = true;
   }
 
-  private async attempt(endpoint: URL, body: string): Promise<SendMessageBatchOutput> {
+  private async attempt(endpoint: URL, body: Buffer): Promise<SendMessageBatchOutput> {
     const config = this.client.config;
     const signer = await (this.signer ??= this.createSigner());
     // The client's credential provider: it caches what it resolved and refreshes it before expiry.

@@ -2,7 +2,7 @@ import { createHmac, hash } from 'node:crypto';
 
 /**
  * AWS Signature Version 4 for the one request shape the async ingest path sends: a JSON-protocol
- * POST with a string body and a fixed set of headers.
+ * POST with its body in hand and a fixed set of headers.
  *
  * Why not `@smithy/signature-v4`: it is general (any headers, query strings, streamed bodies,
  * presigning) and pays for that on every call: the signing-key cache is keyed by an HMAC of the
@@ -27,7 +27,8 @@ export interface SignedPost {
   path: string;
   contentType: string;
   target: string;
-  body: string;
+  /** The bytes sent (a string is sent, and hashed, as UTF-8). */
+  body: Buffer | string;
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -89,7 +90,9 @@ export class SigV4Signer {
     const shortDate = longDate.slice(0, 8);
     const scope = `${shortDate}/${this.region}/${this.service}/${KEY_TYPE}`;
     const payloadHash = hash('sha256', request.body, 'hex');
-    const contentLength = String(Buffer.byteLength(request.body));
+    const contentLength = String(
+      typeof request.body === 'string' ? Buffer.byteLength(request.body) : request.body.length,
+    );
     const token = credentials.sessionToken;
     // Sorted by name, as the canonical request lists them.
     const signedHeaders = token
