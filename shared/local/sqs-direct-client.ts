@@ -15,28 +15,48 @@ export interface DirectChannel {
 }
 
 interface Pending {
+  action: DirectAction;
   resolve(output: Record<string, unknown>): void;
   reject(error: Error): void;
 }
+
+/**
+ * Sends held back while earlier ones are unanswered, at most: past it they go at once anyway.
+ */
+const MAX_HELD_SENDS = 256;
 
 /**
  * The local runtime's side of the direct calls to its embedded SQS server (sqs-direct-protocol.ts).
  * Calls made within one turn of the event loop — the queue messages of every request the HTTP
  * server read in that turn, the receives that fill a worker's batch — travel in one IPC message and
  * are committed by the server in one transaction.
+ *
+ * Sends are also grouped across turns (a group commit): while the server has not yet answered the
+ * sends it was given, new ones wait and go together the moment it has. Under load that makes each
+ * message, and each transaction, several times larger (each message costs both processes a system
+ * call and a wake-up, whatever its size); a lone send still goes at once.
  */
 export class DirectSqsCalls {
   private nextId = 1;
   private channel?: DirectChannel;
   private queued: DirectCall[] = [];
+  /** Of the queued calls, how many are not sends (those are never held back). */
+  private queuedOthers = 0;
+  private flushScheduled = false;
+  /** Sends posted to the server and not answered yet. */
+  private sendsInFlight = 0;
   private readonly pending = new Map<number, Pending>();
 
   call(action: DirectAction, input: object): Promise<Record<string, unknown>> {
     if (!this.channel) return Promise.reject(new Error('the embedded SQS server is not running'));
     const id = this.nextId++;
-    if (this.queued.length === 0) setImmediate(() => this.flush());
     this.queued.push({ id, action, input });
-    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    if (action !== 'SendMessageBatch') this.queuedOthers += 1;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return new Promise((resolve, reject) => this.pending.set(id, { action, resolve, reject }));
   }
 
   /** A (re)started server process is ready for calls. */
@@ -48,16 +68,25 @@ export class DirectSqsCalls {
   disconnect(reason: string): void {
     this.channel = undefined;
     this.queued = [];
+    this.queuedOthers = 0;
+    this.sendsInFlight = 0;
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const call of pending) call.reject(new Error(`the embedded SQS server stopped: ${reason}`));
   }
 
   settle(results: readonly DirectResult[]): void {
+    this.settleEach(results);
+    // The group in flight is answered: the sends held back meanwhile go now, together.
+    if (this.sendsInFlight === 0 && this.queued.length > 0 && !this.flushScheduled) this.flush();
+  }
+
+  private settleEach(results: readonly DirectResult[]): void {
     for (const result of results) {
       const call = this.pending.get(result.id);
       if (!call) continue;
       this.pending.delete(result.id);
+      if (call.action === 'SendMessageBatch') this.sendsInFlight -= 1;
       if ('output' in result) call.resolve(result.output);
       else {
         call.reject(
@@ -73,13 +102,18 @@ export class DirectSqsCalls {
   }
 
   private flush(): void {
+    this.flushScheduled = false;
+    if (this.queued.length === 0) return;
+    // Only sends, while earlier ones are in flight: they go with the next group (see settle).
+    if (this.queuedOthers === 0 && this.sendsInFlight > 0 && this.queued.length < MAX_HELD_SENDS) return;
     const calls = this.queued;
     this.queued = [];
-    if (calls.length === 0) return;
+    this.queuedOthers = 0;
     if (!this.channel) {
       this.disconnect('not running');
       return;
     }
+    for (const call of calls) if (call.action === 'SendMessageBatch') this.sendsInFlight += 1;
     this.channel.post({ type: 'calls', calls });
   }
 }

@@ -102,6 +102,61 @@ describe('direct SQS calls of the local runtime', () => {
     expect(overHttp).toEqual([]);
   });
 
+  it('holds sends back while earlier sends are unanswered, then posts them together; other calls go at once', async () => {
+    const { calls, posted } = harness();
+    const send = (body: string) =>
+      calls.call('SendMessageBatch', { QueueUrl: QUEUE_URL, Entries: [{ Id: '0', MessageBody: body }] });
+    const first = send('1');
+    await nextTurn();
+    expect(posted).toHaveLength(1);
+    const [firstCall] = postedCalls(posted[0]);
+
+    // Two more sends, on turns of their own, while the first is unanswered: nothing goes yet.
+    const second = send('2');
+    await nextTurn();
+    const third = send('3');
+    await nextTurn();
+    expect(posted).toHaveLength(1);
+
+    // A receive is not held back (it may long-poll, and nothing is gained by waiting): it goes at
+    // once, and the held sends with it.
+    const received = calls.call('ReceiveMessage', { QueueUrl: QUEUE_URL });
+    await nextTurn();
+    expect(posted).toHaveLength(2);
+    const group = postedCalls(posted[1]);
+    expect(group.map((call) => call.action)).toEqual([
+      'SendMessageBatch',
+      'SendMessageBatch',
+      'ReceiveMessage',
+    ]);
+
+    // Answered: the next send goes alone again only once those are answered.
+    const fourth = send('4');
+    await nextTurn();
+    expect(posted).toHaveLength(2);
+    calls.settle([{ id: firstCall?.id as number, output: { Successful: [{ Id: '0' }], Failed: [] } }]);
+    expect(posted).toHaveLength(2);
+    calls.settle(group.map((call) => ({ id: call.id, output: { Successful: [{ Id: '0' }], Failed: [] } })));
+    // The group in flight is answered: the held send goes at once, without waiting for a turn.
+    expect(posted).toHaveLength(3);
+    const [fourthCall] = postedCalls(posted[2]);
+    calls.settle([{ id: fourthCall?.id as number, output: { Successful: [{ Id: '0' }], Failed: [] } }]);
+    for (const answer of await Promise.all([first, second, third, received, fourth]))
+      expect(answer).toEqual({ Successful: [{ Id: '0' }], Failed: [] });
+  });
+
+  it('fails held sends too when the server goes away', async () => {
+    const { calls, posted } = harness();
+    const first = calls.call('SendMessageBatch', { QueueUrl: QUEUE_URL, Entries: [] });
+    await nextTurn();
+    const held = calls.call('SendMessageBatch', { QueueUrl: QUEUE_URL, Entries: [] });
+    await nextTurn();
+    expect(posted).toHaveLength(1);
+    calls.disconnect('killed');
+    await expect(first).rejects.toThrow(/stopped: killed/);
+    await expect(held).rejects.toThrow(/stopped: killed/);
+  });
+
   it('carries the queue publisher’s enqueues too, entries as the publisher wrote them', async () => {
     const { sqs, calls, posted, overHttp } = harness();
     const publisher = new QueuePublisher({
