@@ -6,21 +6,13 @@
 import { CreateQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EventSourcePoller } from '../../../shared/local/poller';
-import { fauxqsSqsClient, startFauxqs, type FauxqsHandle } from '../../peers/fauxqs';
 import { queueDepth, waitFor } from '../async/helpers';
+import { sharedFauxqs } from '../cli/sink-queues';
 
-let fauxqs: FauxqsHandle;
 let sqs: SQSClient;
-
-beforeAll(async () => {
-  fauxqs = await startFauxqs();
-  sqs = fauxqsSqsClient(fauxqs.endpoint);
-});
-
-afterAll(async () => {
-  sqs.destroy();
-  await fauxqs.stop();
-});
+sharedFauxqs((_server, client) => {
+  sqs = client;
+}, 'poller-');
 
 async function queueWith(name: string, messages: number): Promise<string> {
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));

@@ -47,32 +47,7 @@ describe('withRawBody', () => {
   const bytes = Buffer.from([0x7b, 0x22, 0xc3, 0xa9, 0x22, 0x3a, 0x31, 0x7d, 0xff]); // {"é":1} and a stray byte
 
   function event(): APIGatewayProxyEventV2 {
-    return {
-      version: '2.0',
-      routeKey: '$default',
-      rawPath: '/topics/t',
-      rawQueryString: '',
-      headers: { 'content-type': 'application/json' },
-      isBase64Encoded: false,
-      requestContext: {
-        accountId: 'local',
-        apiId: 'local',
-        domainName: 'localhost',
-        domainPrefix: 'localhost',
-        http: {
-          method: 'POST',
-          path: '/topics/t',
-          protocol: 'HTTP/1.1',
-          sourceIp: '127.0.0.1',
-          userAgent: '',
-        },
-        requestId: 'r',
-        routeKey: '$default',
-        stage: '$default',
-        time: '',
-        timeEpoch: 0,
-      },
-    };
+    return v2Event({ method: 'POST', path: '/topics/t', headers: { 'content-type': 'application/json' } });
   }
 
   it('hands normalizeRequest the bytes as they are, invalid UTF-8 included', () => {
