@@ -19,6 +19,8 @@ interface CustomEsbuild {
   exclude?: string[];
   external?: string[];
   plugins?: string;
+  /** serverless-esbuild's own: build without keeping an esbuild context (not an esbuild option). */
+  skipRebuild?: boolean;
 }
 
 interface ServerlessYml {
@@ -38,7 +40,13 @@ export interface ServerlessBuildSettings {
 /** serverless.yml's custom.esbuild (what serverless-esbuild passes on to esbuild) and `syncSinks`. */
 export function serverlessBuildSettings(root: string = REPO_ROOT): ServerlessBuildSettings {
   const yml = parse(readFileSync(path.join(root, 'serverless.yml'), 'utf8')) as ServerlessYml;
-  const { exclude = [], external = [], plugins, ...options } = yml.custom?.esbuild ?? {};
+  const {
+    exclude = [],
+    external = [],
+    plugins,
+    skipRebuild: _serverlessEsbuildOnly,
+    ...options
+  } = yml.custom?.esbuild ?? {};
   const syncSinks = String(yml.params?.default?.syncSinks ?? 'none');
   return {
     // serverless-esbuild's own defaults, then serverless.yml's; `exclude` becomes external.

@@ -8,6 +8,8 @@ const run = promisify(execFile);
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 /** What `serverless package` reads; node_modules is linked, not copied. */
+/** Far more than a package takes (about 20 s here): past it, the command is taken to hang. */
+const PACKAGE_TIMEOUT_MS = 180_000;
 const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'shared', 'functions', 'conf'];
 
 export interface PackagedService {
@@ -33,6 +35,8 @@ export interface Template {
 export async function packageService(options: {
   stage: string;
   params?: Record<string, string>;
+  /** Changes the private copy of the service before it is packaged (to break a build, say). */
+  edit?: (serviceDir: string) => void;
 }): Promise<PackagedService> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'eventgate-deploy-'));
   const serviceDir = path.join(workDir, 'service');
@@ -41,6 +45,7 @@ export async function packageService(options: {
     cpSync(path.join(REPO_ROOT, entry), path.join(serviceDir, entry), { recursive: true });
   }
   symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(serviceDir, 'node_modules'), 'dir');
+  options.edit?.(serviceDir);
 
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
@@ -59,11 +64,17 @@ export async function packageService(options: {
   ];
   const cleanup = () => rmSync(workDir, { recursive: true, force: true });
   try {
-    await run(process.execPath, args, { cwd: serviceDir, env, maxBuffer: 16 * 1024 * 1024 });
+    await run(process.execPath, args, {
+      cwd: serviceDir,
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: PACKAGE_TIMEOUT_MS,
+    });
   } catch (error) {
     cleanup();
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`serverless package failed:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error });
+    const { stdout, stderr, killed } = error as { stdout?: string; stderr?: string; killed?: boolean };
+    const how = killed ? `did not exit within ${PACKAGE_TIMEOUT_MS / 1000} s` : 'failed';
+    throw new Error(`serverless package ${how}:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error });
   }
   const template = JSON.parse(
     readFileSync(path.join(outputDir, 'cloudformation-template-update-stack.json'), 'utf8'),
