@@ -39,6 +39,12 @@ export interface ParsedArgs<S extends OptionSpecs> {
 /** Options every queue command shares: where the queues are and how to print. */
 export const LOCATION_OPTIONS = {
   local: { type: 'boolean', description: 'use the local runtime started with `npm start` instead of AWS' },
+  'state-dir': {
+    type: 'string',
+    valueName: 'dir',
+    description:
+      'with --local: the state folder the runtime uses (default: EVENTGATE_STATE_DIR or ./.eventgate)',
+  },
   stage: { type: 'string', valueName: 'stage', description: 'deployment stage (default: dev)' },
   region: { type: 'string', valueName: 'region', description: 'AWS region (default: AWS_REGION)' },
   service: {

@@ -6,6 +6,7 @@ import {
   type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
 import { resolveStateDir, runtimeInfoFile } from '../local/state-folder';
+import { UsageError } from './args';
 import { SINK_NAMES, isSinkName } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { SERVICE_NAME, dlqName, queueName } from '../queue/topology';
@@ -14,6 +15,8 @@ import { describeError } from '../errors/describe';
 /** Where to find the sink queues: a deployed stage in AWS, or the local runtime on this machine. */
 export interface LocateOptions {
   local?: boolean;
+  /** The local runtime's state folder (`--state-dir`); else the shared rule's (state-folder.ts). */
+  stateDir?: string;
   stage?: string;
   region?: string;
   service?: string;
@@ -94,7 +97,7 @@ export async function locateQueues(
 }
 
 function locateLocal(options: LocateOptions, sinks: readonly SinkName[]): QueueLocation {
-  const stateDir = resolveStateDir({ env: options.env, cwd: options.cwd });
+  const stateDir = resolveStateDir({ explicit: options.stateDir, env: options.env, cwd: options.cwd });
   const state = readLocalRuntimeState(stateDir);
   const client = new SQSClient({
     endpoint: state.sqsEndpoint,
@@ -219,6 +222,9 @@ export function describeLookupFailure(error: unknown, local: boolean): string {
 /** The flags every queue command shares: where the queues are. */
 export interface LocationFlags {
   local?: boolean;
+  'state-dir'?: string;
+  /** Already resolved from `--state-dir` (a request's locate options handed on again). */
+  stateDir?: string;
   stage?: string;
   region?: string;
   service?: string;
@@ -231,6 +237,13 @@ export function locateOptionsFrom(flags: LocationFlags, deps: LocationDeps = {})
   const options: LocateOptions = { local: flags.local === true };
   for (const key of ['stage', 'region', 'service'] as const) {
     if (flags[key] !== undefined) options[key] = flags[key];
+  }
+  if (flags['state-dir'] !== undefined) {
+    // Without --local the queues are in AWS, where a state folder means nothing.
+    if (!options.local) throw new UsageError('--state-dir goes with --local');
+    options.stateDir = flags['state-dir'];
+  } else if (flags.stateDir !== undefined) {
+    options.stateDir = flags.stateDir;
   }
   for (const key of ['env', 'cwd', 'clientConfig', 'customizeClient'] as const) {
     if (deps[key] !== undefined) (options as Record<string, unknown>)[key] = deps[key];

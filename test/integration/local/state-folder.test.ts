@@ -70,4 +70,31 @@ describe('the state folder of a runtime started from EVENTGATE_STATE_DIR', () =>
       to: runtime.queues.postgres?.queueUrl,
     });
   });
+
+  it('is where the --local commands look when given --state-dir, whatever the environment says', async () => {
+    const elsewhere = { EVENTGATE_STATE_DIR: path.join(conf.dir, 'not-the-runtime') };
+    const lost = recordIo();
+    expect(await runBacklog(['--local', '--json'], { io: lost, env: elsewhere })).toBe(1);
+    expect(lost.stderr.join('\n')).toMatch(/runtime\.json|not running|npm start/i);
+
+    const io = recordIo();
+    const code = await runBacklog(['--local', '--state-dir', runtime.stateDir, '--json'], {
+      io,
+      env: elsewhere,
+    });
+    expect(io.stderr).toEqual([]);
+    expect(code).toBe(0);
+    const report = JSON.parse(io.stdout.join('\n')) as { sinks: Array<{ queueUrl: string }> };
+    expect(report.sinks.map((row) => row.queueUrl).sort()).toEqual(
+      Object.values(runtime.queues)
+        .map((queue) => queue.queueUrl)
+        .sort(),
+    );
+  });
+
+  it('refuses --state-dir without --local', async () => {
+    const io = recordIo();
+    expect(await runBacklog(['--state-dir', runtime.stateDir], { io, env: {} })).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/--state-dir goes with --local/);
+  });
 });
