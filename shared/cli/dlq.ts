@@ -28,6 +28,7 @@ import {
 } from './queues';
 import { chunkBy } from '../batching/chunk';
 import { SQS_MAX_BATCH_ENTRIES } from '../queue/publisher';
+import { describeMessage } from '../queue/redrive/filter';
 import { SINK_NAMES } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 
@@ -106,31 +107,20 @@ export interface PeekedMessage {
   body: string;
 }
 
+/** The message as peek shows it: what redrive learns of it (attributes, else the envelope), and more. */
 function describe(message: Message): PeekedMessage {
-  const body = message.Body ?? '';
-  let envelope: { id?: unknown; topic?: unknown; receivedAt?: unknown } = {};
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (typeof parsed === 'object' && parsed !== null) envelope = parsed;
-  } catch {
-    // A body that is not an envelope is shown as it is.
-  }
-  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-  const peeked: PeekedMessage = {
-    messageId: message.MessageId ?? '',
-    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+  const { messageId, eventId, topic, receivedAt, receiveCount } = describeMessage(message);
+  return {
+    messageId,
+    ...(eventId === undefined ? {} : { eventId }),
+    ...(topic === undefined ? {} : { topic }),
+    ...(receivedAt === undefined ? {} : { receivedAt }),
+    receiveCount: receiveCount ?? 0,
     attributes: Object.fromEntries(
       Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue ?? '']),
     ),
-    body,
+    body: message.Body ?? '',
   };
-  const eventId = text(envelope.id);
-  const topic = text(envelope.topic);
-  const receivedAt = text(envelope.receivedAt);
-  if (eventId !== undefined) peeked.eventId = eventId;
-  if (topic !== undefined) peeked.topic = topic;
-  if (receivedAt !== undefined) peeked.receivedAt = receivedAt;
-  return peeked;
 }
 
 /** Reads up to `max` messages, then hands every one of them straight back to the queue. */
