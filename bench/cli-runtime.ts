@@ -4,10 +4,23 @@ import path from 'node:path';
 import type { StateLockOwner } from '../shared/local/state-lock';
 
 const REPO = path.join(__dirname, '..');
+
+/**
+ * `npm start`'s command line (package.json), as the arguments after `node`: the bench starts the
+ * runtime with the same Node.js flags a user gets.
+ */
+export function startScriptArgs(root: string = REPO): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  const words = (scripts?.start ?? '').trim().split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`npm start does not run node: "${scripts?.start ?? ''}"`);
+  return words.slice(1).map((word) => (word.endsWith('.js') ? path.join(root, word) : word));
+}
 const STARTUP_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 
-/** `eventgate dev` running in a process of its own, as `npm start` runs it. */
+/** `eventgate dev` running in a process of its own, started as `npm start` starts it. */
 export interface CliRuntime {
   url: string;
   /** The development token the CLI printed for `subject`. */
@@ -26,8 +39,8 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts `eventgate dev` (bin/eventgate.js) on a free port with `env`, and waits for the token it
- * prints when it is ready.
+ * Starts `npm start`'s command (`eventgate dev`) on a free port with `env`, and waits for the token
+ * it prints when it is ready.
  */
 export async function startCliRuntime(options: {
   confDir: string;
@@ -38,8 +51,7 @@ export async function startCliRuntime(options: {
   const child = spawn(
     process.execPath,
     [
-      path.join(REPO, 'bin', 'eventgate.js'),
-      'dev',
+      ...startScriptArgs(),
       '--port',
       '0',
       '--conf',
