@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import { lambdaPlugins } from '../shared/deploy/bundling';
+import { LAMBDA_NODE_OPTIONS } from '../shared/deploy/functions';
 import {
   buildLikeServerless,
   serverlessBuildSettings,
@@ -205,6 +206,8 @@ export async function benchColdStart(
       AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // As the template sets it for every function.
+      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       CONF_DIR: conf.dir,
       EVENTGATE_SINKS: 'postgres',

@@ -57,9 +57,19 @@ const SWAGGER_UI_FILES = ['package.json', 'swagger-ui.css', 'swagger-ui-bundle.j
 /** Where Lambda unpacks the function: conf/ is packaged next to the bundle. */
 const PACKAGED_CONF_DIR = '/var/task/conf';
 
+/**
+ * Node.js options for every function: a 32 MB young generation instead of V8's default. A batch
+ * keeps its events' objects alive until it is answered, so with the default semi-space many of them
+ * outlive a scavenge and are copied to the old generation; measured on the ingest handler, batches
+ * of 100 cost 10 % less CPU per event (19.2 → 17.4 µs), a new token per request 3 % less. The bench
+ * runs the ingest handler with the same option (package.json `bench`; a test holds them equal).
+ */
+export const LAMBDA_NODE_OPTIONS = '--max-semi-space-size=32';
+
 /** Settings every function reads, set once under `provider.environment`. */
 export function commonEnvironment(params: DeployParameters): Record<string, string> {
   return {
+    NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
     EVENTGATE_STAGE: params.stage,
     EVENTGATE_SINKS: params.sinks.join(','),
     // The sinks sync topics may use: the gateway refuses, at load, a sync topic routed elsewhere.
