@@ -112,9 +112,17 @@ export function parseSinkList(value: string, catalog: SinkCatalog = sinkCatalog)
   return catalog.inOrder(requested);
 }
 
+/**
+ * The `syncSinks` parameter's sinks: none for `none` or no value, else the list as `sinks` reads it.
+ * The deploy and the bundling (which leaves the other sinks' clients out of ingest) both read it here.
+ */
+export function syncSinkNames(value: string | undefined, catalog: SinkCatalog = sinkCatalog): SinkName[] {
+  if (value === undefined || value.trim().toLowerCase() === 'none') return [];
+  return parseSinkList(value, catalog);
+}
+
 function parseSyncSinks(value: string | undefined, enabled: SinkName[], catalog: SinkCatalog): SinkName[] {
-  if (value === undefined || value.toLowerCase() === 'none') return [];
-  const sinks = parseSinkList(value, catalog);
+  const sinks = syncSinkNames(value, catalog);
   for (const sink of sinks) {
     if (!enabled.includes(sink))
       throw new DeployParameterError(`param "syncSinks": ${sink} is not in "sinks"`);

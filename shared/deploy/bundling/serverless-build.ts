@@ -4,6 +4,7 @@ import { build, type BuildOptions, type Format, type Metafile, type Plugin } fro
 import { parse } from 'yaml';
 import { REPO_ROOT } from './entries';
 import { lambdaPlugins } from './index';
+import { syncSinkNames } from '../parameters';
 
 // Builds a function as `serverless package` does, for the bundle-size test and the cold-start
 // bench: the esbuild options come from serverless.yml, as serverless-esbuild reads them.
@@ -47,13 +48,11 @@ export function serverlessBuildSettings(root: string = REPO_ROOT): ServerlessBui
     skipRebuild: _serverlessEsbuildOnly,
     ...options
   } = yml.custom?.esbuild ?? {};
-  const syncSinks = String(yml.params?.default?.syncSinks ?? 'none');
   return {
     // serverless-esbuild's own defaults, then serverless.yml's; `exclude` becomes external.
     options: { bundle: true, platform: 'node', ...options, external: [...external, ...exclude] },
     pluginsModule: plugins,
-    syncSinks:
-      syncSinks.trim().toLowerCase() === 'none' ? [] : syncSinks.split(',').map((sink) => sink.trim()),
+    syncSinks: syncSinkNames(String(yml.params?.default?.syncSinks ?? 'none')),
   };
 }
 

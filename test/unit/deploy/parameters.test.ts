@@ -2,6 +2,7 @@ import {
   DeployParameterError,
   parseDeployParameters,
   parseSinkList,
+  syncSinkNames,
 } from '../../../shared/deploy/parameters';
 
 describe('parseSinkList', () => {
@@ -67,5 +68,21 @@ describe('parseDeployParameters', () => {
 
   test('rejects a stage that cannot be part of resource names', () => {
     expect(() => parseDeployParameters({}, 'my_stage')).toThrow(/stage/);
+  });
+});
+
+describe('syncSinkNames (read by the deploy and by the bundling alike)', () => {
+  it('reads the list as `sinks` does: any case, spaces, canonical order', () => {
+    expect(syncSinkNames('S3, Postgres')).toEqual(['postgres', 's3']);
+  });
+
+  it('is empty for none, in any case, or no value', () => {
+    expect(syncSinkNames('none')).toEqual([]);
+    expect(syncSinkNames(' NONE ')).toEqual([]);
+    expect(syncSinkNames(undefined)).toEqual([]);
+  });
+
+  it('refuses a sink it does not know', () => {
+    expect(() => syncSinkNames('postgress')).toThrow(/unknown sinks: postgress/);
   });
 });
