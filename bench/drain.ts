@@ -414,7 +414,7 @@ const BUILDERS: Array<[SinkName, (peers: BenchPeers) => Promise<SinkUnderTest>]>
 ];
 
 /**
- * Figure 3: each sink's worker (the real createWorkerHandler and sink) fed synthetic SQS batches of
+ * Each sink's worker (the real createWorkerHandler and sink) fed synthetic SQS batches of
  * ~1 KB events, timed around the handler call, with the peer's round trips counted at the client.
  */
 export async function benchDrain(

@@ -6,7 +6,7 @@ import { queryOnce } from '../test/peers/postgres';
 import { ASYNC_SUBJECT, ASYNC_TOPIC, asyncTopicEvent } from './events';
 import { runLoad, type LoadSummary } from './load-driver';
 import { createDatabase, type BenchPeers } from './peers';
-import { startCliRuntime } from './cli-runtime';
+import { lockedChildren, startCliRuntime } from '../test/helpers/cli-runtime';
 import { processCpuSeconds } from './process-cpu';
 import type { Figure } from './report';
 import { median, round } from './stats';
@@ -176,7 +176,8 @@ async function measureRun(run: {
     gatewayCpuMicros: perRow(cpuAfter.gateway, cpuBefore.gateway),
     sqsCpuMicros: perRow(cpuAfter.sqs, cpuBefore.sqs),
     missing,
-    unaccounted: explained ? 0 : Math.abs(unanswered),
+    // Rows beyond the accepted ids and the requests left in flight; too few rows are `missing` already.
+    unaccounted: Math.max(0, unanswered - options.connections),
     accounting:
       `${figures.rows.toLocaleString('en-US')} rows, ${accepted.length.toLocaleString('en-US')} accepted, ${unanswered} from requests in flight at the stop (at most ${options.connections})` +
       (missing === 0 && explained
@@ -191,7 +192,7 @@ export interface E2eBenchResult {
 }
 
 /**
- * Figure 2: the whole local system under HTTP load for a bounded time, then the queue drained into
+ * The whole local system under HTTP load for a bounded time, then the queue drained into
  * Postgres. Every accepted event id must be found in the table.
  */
 export async function benchEndToEnd(
@@ -215,12 +216,12 @@ export async function benchEndToEnd(
   const databaseUrl = await createDatabase(peers.postgres.peer, 'eventgate_bench_e2e');
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'eventgate-bench-state-'));
   const table = defaultTableName(ASYNC_TOPIC);
-  // As a user runs it: `eventgate dev` (what `npm start` runs) in its own process.
+  // As a user runs it: npm start's command line, in its own process.
   const runtime = await startCliRuntime({
-    confDir: REPO_CONF,
     stateDir,
-    subject: ASYNC_SUBJECT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, EVENTGATE_SINKS: 'postgres' },
+    devArgs: ['--conf', REPO_CONF, '--subject', ASYNC_SUBJECT],
+    env: { DATABASE_URL: databaseUrl, EVENTGATE_SINKS: 'postgres' },
+    startTimeoutMs: 60_000,
   });
   try {
     const load = (connections: number, durationSeconds: number): Promise<LoadSummary> =>
@@ -238,7 +239,7 @@ export async function benchEndToEnd(
     await waitForDrain(databaseUrl, table, few.acceptedIds.length, options.drainTimeoutSeconds);
     await queryOnce(databaseUrl, `TRUNCATE "${table}"`);
 
-    const [sqsPid] = runtime.childPids();
+    const [sqsPid] = await lockedChildren(stateDir);
     const runs: RunMeasurement[] = [];
     for (let index = 0; index < options.runs; index++) {
       runs.push(

@@ -7,9 +7,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /**
- * HTTP load from `wrk` (Debian's package), a C load generator: it shares the machine's two cores
- * with the gateway, so the lighter it is, the more of them the gateway gets (about 25 µs of CPU per
- * request, against about 95 µs for autocannon, which this bench used before).
+ * HTTP load from `wrk` (Debian's package), a C load generator: it shares the machine with the
+ * gateway, so the lighter it is, the more CPU the gateway gets (about 20 µs per request here).
  */
 export interface LoadSettings {
   url: string;

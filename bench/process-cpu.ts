@@ -19,9 +19,3 @@ export function processCpuSeconds(pid: number | undefined): number | null {
     return null;
   }
 }
-
-/** CPU seconds this process has used so far (every thread, user + system). */
-export function ownCpuSeconds(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
-}

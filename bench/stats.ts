@@ -12,16 +12,6 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] as number;
 }
 
-export interface LatencySummary {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-export function summarize(latencies: readonly number[]): LatencySummary {
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) };
-}
-
 /** Measured runs of one scenario, reduced to medians (and the spread, to show how noisy they were). */
 export interface RunSet {
   runs: number;

@@ -1,9 +1,25 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(PROJECT_ROOT, 'bin', 'eventgate.js');
+
+/**
+ * The Node.js options `npm start` gives the CLI (package.json `start`: `node <options>
+ * bin/eventgate.js dev`), so the runtime under test runs as a user's does.
+ */
+export function startScriptNodeOptions(root: string = PROJECT_ROOT): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  const words = (scripts?.start ?? '').trim().split(/\s+/);
+  const cli = words.indexOf('bin/eventgate.js');
+  if (words[0] !== 'node' || cli < 0 || words[cli + 1] !== 'dev')
+    throw new Error(`npm start is not \`node … bin/eventgate.js dev\`: "${scripts?.start ?? ''}"`);
+  return words.slice(1, cli);
+}
 
 /** `npm start` as a user runs it: the CLI's `dev` command in its own process, default configuration. */
 export interface CliRuntime {
@@ -21,10 +37,14 @@ export interface CliRuntime {
   interrupt(): void;
   /** kill -9. */
   kill(): void;
+  /** Ctrl-C, then kill -9 if it has not ended within half a minute; settles when it has ended. */
+  stop(): Promise<void>;
 }
 
 export interface CliRunOptions {
   stateDir: string;
+  /** More arguments for `eventgate dev` (e.g. `--conf`, `--subject`). */
+  devArgs?: string[];
   /** Added to a copy of this process's environment; `undefined` removes a variable. */
   env?: Record<string, string | undefined>;
   startTimeoutMs?: number;
@@ -37,8 +57,12 @@ function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.Proces
   return env;
 }
 
-function spawnCli(args: string[], options: CliRunOptions): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [CLI, ...args], {
+function spawnCli(
+  args: string[],
+  options: CliRunOptions,
+  nodeOptions: string[] = [],
+): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [...nodeOptions, CLI, ...args], {
     cwd: PROJECT_ROOT,
     env: childEnv(options.env),
     stdio: 'pipe',
@@ -49,9 +73,13 @@ function exitOf(child: ChildProcessWithoutNullStreams): CliRuntime['exited'] {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-/** Starts `eventgate dev --port 0` and waits until it says it is ready. */
+/** Starts `eventgate dev --port 0`, with npm start's Node options, and waits until it says it is ready. */
 export async function startCliRuntime(options: CliRunOptions): Promise<CliRuntime> {
-  const child = spawnCli(['dev', '--port', '0', '--state-dir', options.stateDir], options);
+  const child = spawnCli(
+    ['dev', '--port', '0', '--state-dir', options.stateDir, ...(options.devArgs ?? [])],
+    options,
+    startScriptNodeOptions(),
+  );
   const exited = exitOf(child);
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
@@ -88,6 +116,12 @@ export async function startCliRuntime(options: CliRunOptions): Promise<CliRuntim
     exited,
     interrupt: () => child.kill('SIGINT'),
     kill: () => child.kill('SIGKILL'),
+    async stop() {
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }
 
