@@ -40,20 +40,8 @@ const idempotencyId = uuidV5For('6f1c2b0e-4f7a-5d3e-9a51-0b8e7c2d4a10');
 export function eventId(topic: string, idempotencyKey?: string | null, subject?: string | null): string {
   if (idempotencyKey === undefined || idempotencyKey === null || idempotencyKey === '') return uuidv7();
   // JSON keeps the three parts apart whatever characters they hold.
-  const name = JSON.stringify([topic, foldedSubject(subject ?? ''), idempotencyKey]);
+  const name = JSON.stringify([topic, casefold(subject ?? ''), idempotencyKey]);
   return idempotencyId(name);
-}
-
-// Every event of a request, and most requests, come from one subject: fold it once.
-let lastSubject = '';
-let lastFolded = '';
-
-function foldedSubject(subject: string): string {
-  if (subject !== lastSubject) {
-    lastFolded = casefold(subject);
-    lastSubject = subject;
-  }
-  return lastFolded;
 }
 
 export interface EnvelopeFields<P> {

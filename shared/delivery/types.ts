@@ -1,6 +1,7 @@
 import type { Envelope } from '../envelope';
 import type { SinkName } from '../sinks/types';
 import { withTimeout } from '../timeout';
+import { describeError } from '../errors/describe';
 
 /** A sink that did not take an event (sync: the write failed; async: the enqueue failed). */
 export interface SinkFailure {
@@ -42,9 +43,7 @@ export async function checkEach(
   check: (sink: SinkName) => Promise<string>,
 ): Promise<DeliveryHealth> {
   const verdicts = await Promise.all(
-    sinks.map((sink) =>
-      withTimeout(check(sink), timeoutMs, 'health check').catch((error: Error) => error.message),
-    ),
+    sinks.map((sink) => withTimeout(check(sink), timeoutMs, 'health check').catch(describeError)),
   );
   return new Map(sinks.map((sink, index) => [sink, verdicts[index] as string]));
 }

@@ -4,6 +4,7 @@ import { json, type HttpResponse } from '../http/response';
 import type { SinkName } from '../sinks/types';
 import type { TopicMode } from '../config/settings';
 import { withTimeout } from '../timeout';
+import { describeError } from '../errors/describe';
 
 export interface HealthDependencies {
   deliveries: Record<TopicMode, Delivery>;
@@ -40,7 +41,7 @@ export async function health(state: GatewayState, deps: HealthDependencies): Pro
     keys
       ? withTimeout(keys.getKeys(), timeoutMs, 'health check').then(
           (found) => (found.length > 0 ? 'ok' : 'no signing keys'),
-          (error: Error) => error.message,
+          describeError,
         )
       : Promise.resolve(
           'no signing keys configured: set token_public_keys_url (or the tokenPublicKeysUrl deploy parameter)',

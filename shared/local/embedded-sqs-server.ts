@@ -18,6 +18,7 @@ import type { SqsStore } from 'fauxqs/dist/sqs/sqsStore';
 import { fauxqsModule, openFauxqsStores } from './fauxqs-stores';
 import type { DirectAction, EmbeddedSqsSettings, FromSqsServer, ToSqsServer } from './sqs-direct-protocol';
 import { DirectCallServer, type SqsAction } from './sqs-direct-server';
+import { describeError } from '../errors/describe';
 
 function send(message: FromSqsServer, then?: () => void): void {
   if (process.send) process.send(message, undefined, undefined, () => then?.());
@@ -74,7 +75,5 @@ async function serve(settings: EmbeddedSqsSettings): Promise<void> {
 }
 
 serve(JSON.parse(process.argv[2] ?? '{}') as EmbeddedSqsSettings).catch((error: unknown) => {
-  send({ type: 'failed', message: error instanceof Error ? error.message : String(error) }, () =>
-    process.exit(1),
-  );
+  send({ type: 'failed', message: describeError(error) }, () => process.exit(1));
 });

@@ -5,6 +5,7 @@ import {
   type DirectError,
   type DirectResult,
 } from './sqs-direct-protocol';
+import { describeError } from '../errors/describe';
 
 /**
  * One of fauxqs's SQS action functions, as its HTTP router calls them: the JSON protocol's request
@@ -29,7 +30,7 @@ function directError(error: unknown): DirectError {
   }
   return {
     code: 'InternalError',
-    message: error instanceof Error ? error.message : String(error),
+    message: describeError(error),
     senderFault: false,
   };
 }
