@@ -24,6 +24,7 @@ import {
   queueNameFromUrl,
   type LocateOptions,
   type QueueLocation,
+  withLocationDeps,
 } from './queues';
 import type { SinkName } from '../sinks/types';
 import { systemClock } from '../clock';
@@ -244,7 +245,7 @@ export async function runBacklog(args: readonly string[], deps: BacklogDeps = {}
   );
   if ('exitCode' in parsed) return parsed.exitCode;
   const { request } = parsed;
-  const locate = locateOptionsFrom(request.locate, deps);
+  const locate = withLocationDeps(request.locate, deps);
   const local = request.locate.local === true;
 
   let location: QueueLocation;

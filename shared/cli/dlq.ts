@@ -25,6 +25,7 @@ import {
   parseSinkName,
   queueCounts,
   type LocateOptions,
+  withLocationDeps,
 } from './queues';
 import { chunkBy } from '../batching/chunk';
 import { SQS_MAX_BATCH_ENTRIES } from '../queue/publisher';
@@ -181,7 +182,7 @@ export async function runDlq(args: readonly string[], deps: DlqDeps = {}): Promi
   const { request } = parsed;
   let client: SQSClient | undefined;
   try {
-    const location = await locateQueues(locateOptionsFrom(request.locate, deps), [request.sink]);
+    const location = await locateQueues(withLocationDeps(request.locate, deps), [request.sink]);
     client = location.client;
     const dlqUrl = location.sinks[0]?.dlqUrl;
     if (dlqUrl === undefined) {

@@ -26,7 +26,7 @@ import {
   type CommandIo,
 } from './args';
 import type { Command } from './main';
-import { locateOptionsFrom, QueueLookupError, type LocationDeps } from './queues';
+import { locateOptionsFrom, QueueLookupError, type LocationDeps, withLocationDeps } from './queues';
 
 const FILTER_OPTIONS = {
   ...LOCATION_OPTIONS,
@@ -116,7 +116,7 @@ async function withLocation<T>(
 ): Promise<T | number> {
   let location: QuarantineLocation;
   try {
-    location = await locateQuarantine(locateOptionsFrom(flags, deps));
+    location = await locateQuarantine(withLocationDeps(locateOptionsFrom(flags), deps));
   } catch (error) {
     if (error instanceof QueueLookupError) {
       io.err(`eventgate quarantine: ${error.message}`);

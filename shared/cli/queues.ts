@@ -223,8 +223,6 @@ export function describeLookupFailure(error: unknown, local: boolean): string {
 export interface LocationFlags {
   local?: boolean;
   'state-dir'?: string;
-  /** Already resolved from `--state-dir` (a request's locate options handed on again). */
-  stateDir?: string;
   stage?: string;
   region?: string;
   service?: string;
@@ -233,7 +231,8 @@ export interface LocationFlags {
 /** What a command's caller (tests, embedding code) may supply instead of the process's own. */
 export type LocationDeps = Pick<LocateOptions, 'env' | 'cwd' | 'clientConfig' | 'customizeClient'>;
 
-export function locateOptionsFrom(flags: LocationFlags, deps: LocationDeps = {}): LocateOptions {
+/** The location the command-line flags name. */
+export function locateOptionsFrom(flags: LocationFlags): LocateOptions {
   const options: LocateOptions = { local: flags.local === true };
   for (const key of ['stage', 'region', 'service'] as const) {
     if (flags[key] !== undefined) options[key] = flags[key];
@@ -242,9 +241,13 @@ export function locateOptionsFrom(flags: LocationFlags, deps: LocationDeps = {})
     // Without --local the queues are in AWS, where a state folder means nothing.
     if (!options.local) throw new UsageError('--state-dir goes with --local');
     options.stateDir = flags['state-dir'];
-  } else if (flags.stateDir !== undefined) {
-    options.stateDir = flags.stateDir;
   }
+  return options;
+}
+
+/** `locate` with what the command's caller supplied in place of the process's own. */
+export function withLocationDeps(locate: LocateOptions, deps: LocationDeps = {}): LocateOptions {
+  const options: LocateOptions = { ...locate };
   for (const key of ['env', 'cwd', 'clientConfig', 'customizeClient'] as const) {
     if (deps[key] !== undefined) (options as Record<string, unknown>)[key] = deps[key];
   }

@@ -21,6 +21,7 @@ import {
   parseSinkName,
   queueCounts,
   type LocateOptions,
+  withLocationDeps,
 } from './queues';
 import { SINK_NAMES } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
@@ -138,7 +139,7 @@ export async function runReplay(args: readonly string[], deps: ReplayDeps = {}):
   if ('exitCode' in parsed) return parsed.exitCode;
   const { request } = parsed;
 
-  const locate = locateOptionsFrom(request.locate, deps);
+  const locate = withLocationDeps(request.locate, deps);
 
   const interrupt = deps.signal
     ? undefined

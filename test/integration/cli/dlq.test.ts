@@ -1,4 +1,4 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { FauxqsHandle } from '../../peers/fauxqs';
 import { runDlq, type DlqDeps } from '../../../shared/cli/dlq';
 import {
@@ -50,6 +50,30 @@ describe('eventgate dlq peek', () => {
     expect(shown.messages[0]?.attributes.failure).toMatch(/invalid input syntax/);
     // Read, not moved: all of them are visible again straight away.
     expect(await visibleCount(sqs, dlqUrl)).toBe(23);
+  });
+
+  test('shows a body that is not an envelope as it is, and takes the event id from the message attributes', async () => {
+    const stage = freshStage();
+    const { dlqUrl } = await createSinkQueues(sqs, 'postgres', stage);
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: '{"not":"an envelope"}',
+        MessageAttributes: { eventId: { DataType: 'String', StringValue: 'from-attributes' } },
+      }),
+    );
+    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'plain text' }));
+    const io = recordIo();
+    expect(
+      await runDlq(['peek', 'postgres', '--stage', stage, '--region', 'us-east-1', '--json'], deps(io)),
+    ).toBe(0);
+    const shown = JSON.parse(io.stdout.join('\n')) as {
+      messages: Array<{ eventId?: string; topic?: string; body: string }>;
+    };
+    const byBody = new Map(shown.messages.map((message) => [message.body, message]));
+    expect(byBody.get('{"not":"an envelope"}')).toMatchObject({ eventId: 'from-attributes' });
+    expect(byBody.get('{"not":"an envelope"}')?.topic).toBeUndefined();
+    expect(byBody.get('plain text')?.eventId).toBeUndefined();
   });
 
   test('stops at --max and prints a table', async () => {
