@@ -9,8 +9,8 @@ let lastCompactToken: string | undefined;
 
 /**
  * `candidate` when it is three base64url segments, else null. A text equal to the last one that
- * passed is answered with that earlier string itself, so a map keyed by tokens finds it by the hash
- * the string already carries instead of hashing the new copy again.
+ * passed is answered with that earlier string itself, so that the remembered-token lookup's final
+ * comparison with its own copy is one pointer comparison.
  */
 export function asCompactToken(candidate: string): string | null {
   if (candidate === lastCompactToken) return lastCompactToken;
