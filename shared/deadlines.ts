@@ -81,6 +81,8 @@ const lists = new Map<number, DeadlineList>();
  * Calls `onPass` once `ms` milliseconds have passed, unless cancelled first. Like a timer of its
  * own, a pending deadline keeps the process alive. A duration a timer cannot hold (under 1 ms,
  * beyond about 24.8 days, not a number) gets a timer of its own, which Node treats as it always has.
+ * `onPass` must not throw (withTimeout passes a promise's reject): a throw would be an uncaught
+ * exception, as from any timer; the deadlines after it are still re-armed.
  */
 export function setDeadline(ms: number, onPass: () => void): CancelDeadline {
   if (!(ms >= 1 && ms <= LONGEST_TIMER_MS)) {
