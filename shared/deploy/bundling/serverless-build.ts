@@ -20,9 +20,34 @@ interface CustomEsbuild {
   exclude?: string[];
   external?: string[];
   plugins?: string;
-  /** serverless-esbuild's own: build without keeping an esbuild context (not an esbuild option). */
-  skipRebuild?: boolean;
+  /** serverless-esbuild's own options (SERVERLESS_ESBUILD_OPTIONS) may be here too. */
+  [option: string]: unknown;
 }
+
+/**
+ * custom.esbuild keys that are serverless-esbuild's own, not esbuild's: it removes them before it
+ * calls esbuild (its dist/bundle.js), and so does this copy of its build.
+ */
+const SERVERLESS_ESBUILD_OPTIONS = [
+  'concurrency',
+  'zipConcurrency',
+  'nativeZip',
+  'packager',
+  'packagePath',
+  'watch',
+  'keepOutputDirectory',
+  'packagerOptions',
+  'installExtraArgs',
+  'outputFileExtension',
+  'outputBuildFolder',
+  'outputWorkFolder',
+  'nodeExternals',
+  'skipBuild',
+  'skipRebuild',
+  'skipBuildExcludeFns',
+  'stripEntryResolveExtensions',
+  'disposeContext',
+];
 
 interface ServerlessYml {
   params?: { default?: Record<string, unknown> };
@@ -41,13 +66,10 @@ export interface ServerlessBuildSettings {
 /** serverless.yml's custom.esbuild (what serverless-esbuild passes on to esbuild) and `syncSinks`. */
 export function serverlessBuildSettings(root: string = REPO_ROOT): ServerlessBuildSettings {
   const yml = parse(readFileSync(path.join(root, 'serverless.yml'), 'utf8')) as ServerlessYml;
-  const {
-    exclude = [],
-    external = [],
-    plugins,
-    skipRebuild: _serverlessEsbuildOnly,
-    ...options
-  } = yml.custom?.esbuild ?? {};
+  const { exclude = [], external = [], plugins, ...rest } = yml.custom?.esbuild ?? {};
+  const options = Object.fromEntries(
+    Object.entries(rest).filter(([name]) => !SERVERLESS_ESBUILD_OPTIONS.includes(name)),
+  ) as BuildOptions;
   return {
     // serverless-esbuild's own defaults, then serverless.yml's; `exclude` becomes external.
     options: { bundle: true, platform: 'node', ...options, external: [...external, ...exclude] },
