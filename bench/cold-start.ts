@@ -403,8 +403,8 @@ export async function benchColdStart(
         label: 'ingest bundle with the config.json check compiled at build time: size',
         value: kilobytes(compiledCheck.main.bytes),
         unit: 'kB',
-        target: { op: '<=', value: INGEST_BUNDLE_TARGET_KB },
-        note: `require ${round(compiledCheckPost.importMs, 1)} ms, first POST ${round(compiledCheckPost.firstMs, 1)} ms (shipped: ${round(post.importMs, 1)} / ${round(post.firstMs, 1)} ms); ${compiledCheckPost.statuses.join('/')}`,
+        // Not shipped, so no verdict: the budget is in the note, for the trade-off it shows.
+        note: `against the ${INGEST_BUNDLE_TARGET_KB} kB budget; require ${round(compiledCheckPost.importMs, 1)} ms, first POST ${round(compiledCheckPost.firstMs, 1)} ms (shipped: ${round(post.importMs, 1)} / ${round(post.firstMs, 1)} ms); ${compiledCheckPost.statuses.join('/')}`,
       },
     );
 
