@@ -18,6 +18,8 @@ export interface PackagedService {
   /** Function key → size in bytes of its deployment zip. */
   zipSizes: Record<string, number>;
   outputDir: string;
+  /** What the command printed, stdout then stderr. */
+  output: string;
   /** Removes the copy of the service and the package output. */
   cleanup(): void;
 }
@@ -63,13 +65,15 @@ export async function packageService(options: {
     ...Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`),
   ];
   const cleanup = () => rmSync(workDir, { recursive: true, force: true });
+  let output: string;
   try {
-    await run(process.execPath, args, {
+    const printed = await run(process.execPath, args, {
       cwd: serviceDir,
       env,
       maxBuffer: 16 * 1024 * 1024,
       timeout: PACKAGE_TIMEOUT_MS,
     });
+    output = `${printed.stdout}${printed.stderr}`;
   } catch (error) {
     cleanup();
     const { stdout, stderr, killed } = error as { stdout?: string; stderr?: string; killed?: boolean };
@@ -84,5 +88,5 @@ export async function packageService(options: {
     if (file.endsWith('.zip'))
       zipSizes[file.slice(0, -'.zip'.length)] = statSync(path.join(outputDir, file)).size;
   }
-  return { template, zipSizes, outputDir, cleanup };
+  return { template, zipSizes, outputDir, output, cleanup };
 }

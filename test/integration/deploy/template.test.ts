@@ -113,6 +113,11 @@ describe('the packaged templates against the CloudFormation resource specificati
 });
 
 describe('a deploy with no parameters', () => {
+  test('packages without a warning', () => {
+    expect(defaults.output).toContain('Service packaged');
+    expect(defaults.output).not.toMatch(/warning/i);
+  });
+
   test('deploys the sinks that can deliver without settings: EventBridge and an archive bucket of its own', () => {
     const workers = resourcesOfType(defaults.template, 'AWS::Lambda::Function')
       .map(([, fn]) => props(fn).FunctionName)
