@@ -1,6 +1,6 @@
+import { verifiedCaller } from '../auth/caller';
 import { mayRead } from '../auth/read-access';
-import { AuthError, extractToken } from '../auth/token';
-import type { GatewayState, GatewayStateLoader } from '../gateway/state';
+import type { GatewayStateLoader } from '../gateway/state';
 import type { HttpRequest } from '../http/request';
 import { serveHttp, type HttpFunction } from '../http/serve';
 import { errorResponse, json, type HttpResponse } from '../http/response';
@@ -26,20 +26,6 @@ export interface ReadAppOptions {
 export type ReadApp = HttpFunction;
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-async function subjectOf(
-  request: HttpRequest,
-  state: GatewayState,
-): Promise<{ subject: string | null } | null> {
-  const token = extractToken(request.headers);
-  if (token === null || state.verifier === null) return null;
-  try {
-    return await state.verifier.verify(token);
-  } catch (error) {
-    if (error instanceof AuthError) return null;
-    throw error;
-  }
-}
 
 async function requireStore(provider: EventStoreProvider): Promise<EventStore> {
   const store = await provider();
@@ -124,7 +110,7 @@ async function route(request: HttpRequest, options: ReadAppOptions): Promise<Htt
     );
   }
   const state = await options.state.current();
-  const caller = await subjectOf(request, state);
+  const caller = await verifiedCaller(request, state.verifier);
   if (!caller) return errorResponse(401, { type: 'auth', message: 'Invalid or missing token' });
   const name = match.params.topic ?? '';
   const topic = state.topics.get(name);
