@@ -13,8 +13,8 @@ const READ_TIMEOUT_SECONDS = 15;
 
 /**
  * The read API as a function of its own, deployed with the sink it reads from (the one whose
- * definition `servesReads`): its own concurrency, so a burst of reads never takes ingest's, and its
- * own role. `source` is that sink's contribution: the read function connects as its worker does.
+ * definition has a `readStore`): its own concurrency, so a burst of reads never takes ingest's, and
+ * its own role. `source` is that sink's contribution: the read function connects as its worker does.
  */
 export function readFunction(params: DeployParameters, source: SinkDeployContribution): ServerlessFunction {
   return {

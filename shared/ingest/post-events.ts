@@ -1,5 +1,5 @@
 import { authorize } from '../auth/access';
-import { AuthError, extractToken } from '../auth/token';
+import { verifiedCaller } from '../auth/caller';
 import type { Delivery, SinkFailure } from '../delivery/types';
 import { createEnvelope, eventId, type Envelope } from '../envelope';
 import type { GatewayState } from '../gateway/state';
@@ -46,22 +46,14 @@ function fieldOf(event: unknown, field: string | null): string | null {
   return scalarText((event as Record<string, unknown>)[field]);
 }
 
-export async function authenticate(
+export function authenticate(
   request: HttpRequest,
   state: GatewayState,
   correlationId: string,
 ): Promise<{ subject: string | null } | null> {
-  const token = extractToken(request.headers);
-  if (token === null || state.verifier === null) return null;
-  try {
-    return await state.verifier.verify(token);
-  } catch (error) {
-    if (error instanceof AuthError) {
-      logger.info('token rejected', { reason: error.message, correlationId });
-      return null;
-    }
-    throw error;
-  }
+  return verifiedCaller(request, state.verifier, (error) =>
+    logger.info('token rejected', { reason: error.message, correlationId }),
+  );
 }
 
 /** What the request as a whole tells about each of its events. */

@@ -1,6 +1,6 @@
+import { verifiedCaller } from '../auth/caller';
 import { mayRead } from '../auth/read-access';
-import { AuthError, extractToken } from '../auth/token';
-import type { GatewayState, GatewayStateLoader } from '../gateway/state';
+import type { GatewayStateLoader } from '../gateway/state';
 import type { HttpRequest } from '../http/request';
 import { serveHttp, type HttpFunction } from '../http/serve';
 import { errorResponse, json, type HttpResponse } from '../http/response';
@@ -9,10 +9,10 @@ import type { SinkName } from '../sinks/types';
 import type { Topic } from '../topics/registry';
 import { BadReadRequest, parseInstant, parseLimit } from './params';
 import { matchReadRoute } from './routes';
-import { parseStatsRequest, runsProjection, statsPage } from './stats';
+import { parseStatsRequest, statsPage } from './stats';
 import { StoreUnavailable, type EventStore } from './store';
 
-/** The store for the current configuration; undefined when no Postgres is configured. */
+/** The store for the current configuration; undefined when the sink that serves reads is not configured. */
 export type EventStoreProvider = () => Promise<EventStore | undefined>;
 
 export interface ReadAppOptions {
@@ -27,23 +27,10 @@ export type ReadApp = HttpFunction;
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-async function subjectOf(
-  request: HttpRequest,
-  state: GatewayState,
-): Promise<{ subject: string | null } | null> {
-  const token = extractToken(request.headers);
-  if (token === null || state.verifier === null) return null;
-  try {
-    return await state.verifier.verify(token);
-  } catch (error) {
-    if (error instanceof AuthError) return null;
-    throw error;
-  }
-}
-
-async function requireStore(provider: EventStoreProvider): Promise<EventStore> {
+async function requireStore(provider: EventStoreProvider, storedBy: SinkName): Promise<EventStore> {
   const store = await provider();
-  if (!store) throw new StoreUnavailable('no Postgres is configured, so there is nothing to read');
+  if (!store)
+    throw new StoreUnavailable(`the ${storedBy} sink is not configured, so there is nothing to read`);
   return store;
 }
 
@@ -99,16 +86,15 @@ async function stats(
   request: HttpRequest,
   now: number,
 ): Promise<HttpResponse> {
-  const tables = runsProjection(store.projectionsOf(topic.name));
-  if (!tables) {
-    const supported = store.supportedStatsTopics();
+  const supported = store.statsTopics();
+  if (!supported.includes(topic.name)) {
     const list = supported.length > 0 ? supported.map((name) => `'${name}'`).join(', ') : 'none configured';
     return errorResponse(400, {
       type: 'validation',
       message: `Stats are only supported for topics ${list}.`,
     });
   }
-  const page = await statsPage(store, tables, parseStatsRequest(request.body, now));
+  const page = await statsPage(store, topic.name, parseStatsRequest(request.body, now));
   return json(200, { success: true, statusCode: 200, ...page });
 }
 
@@ -124,7 +110,7 @@ async function route(request: HttpRequest, options: ReadAppOptions): Promise<Htt
     );
   }
   const state = await options.state.current();
-  const caller = await subjectOf(request, state);
+  const caller = await verifiedCaller(request, state.verifier);
   if (!caller) return errorResponse(401, { type: 'auth', message: 'Invalid or missing token' });
   const name = match.params.topic ?? '';
   const topic = state.topics.get(name);
@@ -134,7 +120,7 @@ async function route(request: HttpRequest, options: ReadAppOptions): Promise<Htt
   if (!decision.allowed) return errorResponse(403, { type: 'auth', message: decision.message });
 
   try {
-    const store = await requireStore(options.store);
+    const store = await requireStore(options.store, options.storedBy);
     switch (match.path) {
       case '/topics/{topic}/events/{eventId}':
         return await readEvent(store, options.storedBy, topic, match.params.eventId ?? '');
@@ -158,8 +144,9 @@ async function route(request: HttpRequest, options: ReadAppOptions): Promise<Htt
 }
 
 /**
- * The read function: events of a topic back from the Postgres sink's tables, for subjects the access
- * map lets read the topic. Nothing a client sends makes it throw; a database problem is a 503.
+ * The read function: events of a topic back from the store of the sink that serves reads, for
+ * subjects the access map lets read the topic. Nothing a client sends makes it throw; a store that
+ * cannot answer is a 503.
  */
 export function createReadApp(options: ReadAppOptions): ReadApp {
   return serveHttp((request) => route(request, options));

@@ -2,38 +2,42 @@ import { confDir as defaultConfDir, type GatewayConfig } from '../config/setting
 import { GatewayStateLoader } from '../gateway/state';
 import type { ApiGatewayEvent } from '../http/request';
 import type { HttpResponse } from '../http/response';
-import { postgresSink } from '../sinks/postgres';
-import { postgresSinkOptionsFromConfig } from '../sinks/postgres/config';
-import type { PostgresConfigKeys } from '../sinks/postgres/settings';
+import { sinkCatalog, type ReadServingDefinition, type SinkCatalog } from '../sinks/catalog';
 import { createReadApp, type EventStoreProvider, type ReadApp } from './app';
 import { matchReadRoute } from './routes';
-import { EventStore, type EventStoreOptions } from './store';
+import type { EventStore, ReadStoreSettings } from './store';
 
 export interface ReadHandlerOptions {
   confDir?: string;
   env?: NodeJS.ProcessEnv;
   /** Settings of the read connections other than where they go. */
-  store?: Omit<EventStoreOptions, 'postgres'>;
+  store?: ReadStoreSettings;
+  /** The sinks; the one whose definition has a `readStore` is read. The shipped list by default. */
+  catalog?: SinkCatalog;
 }
 
-/** The store follows the loaded config: rebuilt (the old one closed) only when its content changed. */
+/** The config.json keys the sink owns: what its store is opened from. */
+function sinkSettingsOf(config: GatewayConfig, source: ReadServingDefinition): string {
+  return JSON.stringify(Object.keys(source.settings.properties).map((key) => config[key] ?? null));
+}
+
+/** The store follows the loaded config: reopened (the old one closed) only when the sink's keys changed. */
 function storeFollowingConfig(
   state: GatewayStateLoader,
   env: NodeJS.ProcessEnv,
-  settings: Omit<EventStoreOptions, 'postgres'>,
+  source: ReadServingDefinition,
+  settings: ReadStoreSettings,
 ): EventStoreProvider {
   let current: { config: GatewayConfig; content: string; store: Promise<EventStore | undefined> } | undefined;
   return async () => {
     const { config } = await state.current();
     if (current?.config !== config) {
-      const content = JSON.stringify((config as PostgresConfigKeys).postgres ?? null);
+      const content = sinkSettingsOf(config, source);
       if (current?.content === content) current.config = config;
       else {
         const previous = current?.store;
         void previous?.then((store) => store?.close());
-        const store = postgresSinkOptionsFromConfig(config as PostgresConfigKeys & GatewayConfig, env).then(
-          (postgres) => (postgres === undefined ? undefined : new EventStore({ ...settings, postgres })),
-        );
+        const store = source.readStore.open(config, env, settings);
         current = { config, content, store };
         store.catch(() => {
           if (current?.store === store) current = undefined;
@@ -44,14 +48,17 @@ function storeFollowingConfig(
   };
 }
 
-/** Wires the read app to config from CONF_DIR and the Postgres sink's connection settings. */
+/** Wires the read app to config from CONF_DIR and the store of the catalog's sink that serves reads. */
 export function createReadHandler(options: ReadHandlerOptions = {}): ReadApp {
   const env = options.env ?? process.env;
-  const state = new GatewayStateLoader({ confDir: options.confDir ?? defaultConfDir(env), env });
+  const catalog = options.catalog ?? sinkCatalog;
+  const source = catalog.readSource;
+  if (source === undefined) throw new Error('no sink of the catalog serves reads');
+  const state = new GatewayStateLoader({ confDir: options.confDir ?? defaultConfDir(env), env, catalog });
   return createReadApp({
     state,
-    store: storeFollowingConfig(state, env, options.store ?? {}),
-    storedBy: postgresSink.name,
+    store: storeFollowingConfig(state, env, source, options.store ?? {}),
+    storedBy: source.name,
   });
 }
 

@@ -1,7 +1,5 @@
-import { qualifiedName } from '../sinks/postgres/tables';
-import type { CompiledTable } from '../sinks/postgres/projections/compile';
 import { BadReadRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './params';
-import type { EventStore } from './store';
+import type { EventStore, RunJob } from './store';
 
 /** `POST /stats/{topic}` as the Python EventGate takes it; all fields optional. */
 export interface StatsRequest {
@@ -51,41 +49,6 @@ export function parseStatsRequest(body: Buffer | null, now: number): StatsReques
   return { timestampStart, timestampEnd, cursor, limit: Math.min(limit, MAX_PAGE_SIZE) };
 }
 
-const RUN_COLUMNS = [
-  'event_id',
-  'job_ref',
-  'tenant_id',
-  'source_app',
-  'source_app_version',
-  'environment',
-  'timestamp_start',
-  'timestamp_end',
-];
-const JOB_COLUMNS = [
-  'country',
-  'catalog_id',
-  'status',
-  'timestamp_start',
-  'timestamp_end',
-  'message',
-  'additional_info',
-];
-
-/** The runs table and its jobs table, when a topic is projected in that shape. */
-export function runsProjection(tables: readonly CompiledTable[]): { runs: string; jobs: string } | undefined {
-  for (const table of tables) {
-    const names = new Set(table.columns.map((column) => column.name));
-    if (table.mode !== 'insert' || !RUN_COLUMNS.every((name) => names.has(name))) continue;
-    if (table.key.length !== 1 || table.key[0] !== 'event_id') continue;
-    const jobs = table.children.find((child) => {
-      const childNames = new Set(child.columns.map((column) => column.name));
-      return JOB_COLUMNS.every((name) => childNames.has(name));
-    });
-    if (jobs) return { runs: table.table, jobs: jobs.table };
-  }
-  return undefined;
-}
-
 function pad(value: number): string {
   return String(value).padStart(2, '0');
 }
@@ -100,12 +63,6 @@ function day(millis: number): string {
   return `${pad(date.getUTCDate())}-${pad(date.getUTCMonth() + 1)}-${date.getUTCFullYear()}`;
 }
 
-function millisOrNull(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  const number = Number(value);
-  return Number.isFinite(number) ? number : null;
-}
-
 /** A failed job's message tells "no data" apart from a real failure, as the Python stats did. */
 export function runStatus(status: unknown, message: unknown): string {
   if (status !== 'failed') return 'succeeded';
@@ -115,73 +72,50 @@ export function runStatus(status: unknown, message: unknown): string {
   return 'failed';
 }
 
-function statsRow(row: Record<string, unknown>): Record<string, unknown> {
-  const runStart = millisOrNull(row.run_timestamp_start);
-  const start = millisOrNull(row.timestamp_start);
-  const end = millisOrNull(row.timestamp_end);
+/** A job in the shape the Python stats answered with: the stored fields, then some derived for display. */
+function statsRow(job: RunJob): Record<string, unknown> {
+  const { runTimestampStart: runStart, timestampStart: start, timestampEnd: end } = job;
   return {
-    event_id: row.event_id,
-    job_ref: row.job_ref,
-    tenant_id: row.tenant_id,
-    source_app: row.source_app,
-    source_app_version: row.source_app_version,
-    environment: row.environment,
+    event_id: job.eventId,
+    job_ref: job.jobRef,
+    tenant_id: job.tenantId,
+    source_app: job.sourceApp,
+    source_app_version: job.sourceAppVersion,
+    environment: job.environment,
     run_timestamp_start: runStart,
-    run_timestamp_end: millisOrNull(row.run_timestamp_end),
-    internal_id: Number(row.internal_id),
-    country: row.country,
-    catalog_id: row.catalog_id,
-    status: row.status,
+    run_timestamp_end: job.runTimestampEnd,
+    internal_id: job.internalId,
+    country: job.country,
+    catalog_id: job.catalogId,
+    status: job.status,
     timestamp_start: start,
     timestamp_end: end,
-    message: row.message,
-    additional_info: row.additional_info,
+    message: job.message,
+    additional_info: job.additionalInfo,
     run_date: runStart === null ? null : day(runStart),
-    run_status: runStatus(row.status, row.message),
-    formatted_tenant: typeof row.tenant_id === 'string' ? row.tenant_id.toLowerCase() : null,
+    run_status: runStatus(job.status, job.message),
+    formatted_tenant: typeof job.tenantId === 'string' ? job.tenantId.toLowerCase() : null,
     elapsed_time: start !== null && end !== null ? end - start : null,
     start_time: start === null ? null : dateTime(start),
     end_time: end === null ? null : dateTime(end),
   };
 }
 
-/**
- * One page of jobs of runs started in the window, newest job first, keyed by the jobs' internal_id.
- * Reads one row past the page to know whether there is more.
- */
+/** One page of jobs of the topic's runs started in the window, newest job first. */
 export async function statsPage(
   store: EventStore,
-  tables: { runs: string; jobs: string },
+  topic: string,
   request: StatsRequest,
 ): Promise<{
   data: Record<string, unknown>[];
   pagination: { cursor: number | null; has_more: boolean; limit: number };
 }> {
-  const runs = qualifiedName(store.projectionSchema, tables.runs);
-  const jobs = qualifiedName(store.projectionSchema, tables.jobs);
-  const values: unknown[] = [request.timestampStart, request.timestampEnd];
-  let cursorCondition = '';
-  if (request.cursor !== null) {
-    values.push(request.cursor);
-    cursorCondition = `AND j.internal_id < $${values.length}`;
-  }
-  values.push(request.limit + 1);
-  const rows = await store.query(
-    `SELECT r.event_id, r.job_ref, r.tenant_id, r.source_app, r.source_app_version, r.environment,
-        r.timestamp_start AS run_timestamp_start, r.timestamp_end AS run_timestamp_end,
-        j.internal_id, j.country, j.catalog_id, j.status, j.timestamp_start, j.timestamp_end, j.message, j.additional_info
-      FROM ${jobs} j INNER JOIN ${runs} r ON j.event_id = r.event_id
-      WHERE r.timestamp_start >= $1 AND r.timestamp_start <= $2 ${cursorCondition}
-      ORDER BY j.internal_id DESC LIMIT $${values.length}`,
-    values,
-  );
-  const hasMore = rows.length > request.limit;
-  const page = rows.slice(0, request.limit).map(statsRow);
-  const last = page[page.length - 1];
+  const { jobs, hasMore } = await store.runJobs(topic, request);
+  const last = jobs[jobs.length - 1];
   return {
-    data: page,
+    data: jobs.map(statsRow),
     pagination: {
-      cursor: hasMore && last ? (last.internal_id as number) : null,
+      cursor: hasMore && last ? last.internalId : null,
       has_more: hasMore,
       limit: request.limit,
     },

@@ -1,4 +1,4 @@
-import type { SinkDefinition } from './definition';
+import type { SinkDefinition, SinkReadStore } from './definition';
 import type { SinkName } from './types';
 import { eventBridgeSink } from './eventbridge';
 import { kafkaSink } from './kafka';
@@ -13,18 +13,25 @@ export const SINK_DEFINITIONS: readonly SinkDefinition[] = [
   s3ArchiveSink,
 ];
 
+/** The definition of a sink that serves reads: it says how to open its store. */
+export type ReadServingDefinition = SinkDefinition & { readonly readStore: SinkReadStore };
+
+function servesReads(definition: SinkDefinition): definition is ReadServingDefinition {
+  return definition.readStore !== undefined;
+}
+
 /** A list of sink definitions, looked up by name. Tests build their own with extra definitions. */
 export class SinkCatalog {
   readonly names: readonly SinkName[];
   /** The sink whose stored events the read API serves, if the catalog has one. */
-  readonly readSource: SinkDefinition | undefined;
+  readonly readSource: ReadServingDefinition | undefined;
   private readonly byName: ReadonlyMap<SinkName, SinkDefinition>;
 
   constructor(readonly definitions: readonly SinkDefinition[]) {
     this.byName = new Map(definitions.map((definition) => [definition.name, definition]));
     if (this.byName.size !== definitions.length) throw new Error('two sink definitions share a name');
     this.names = definitions.map((definition) => definition.name);
-    const readSources = definitions.filter((definition) => definition.servesReads === true);
+    const readSources = definitions.filter(servesReads);
     if (readSources.length > 1) {
       throw new Error(
         `only one sink can serve reads, not ${readSources.map(({ name }) => name).join(' and ')}`,

@@ -4,6 +4,7 @@ import type { CfnResources, Json } from '../deploy/cloudformation';
 import type { DeployParameters } from '../deploy/parameters';
 import type { PolicyStatement } from '../deploy/iam';
 import type { Envelope } from '../envelope';
+import type { EventStore, ReadStoreSettings } from '../read/store';
 import type { Sink, SinkName } from './types';
 
 /** A JSON Schema fragment (draft 2020-12), as ajv reads it. */
@@ -98,6 +99,16 @@ export interface SinkDeploySpec {
   contribute(context: SinkDeployContext): SinkDeployContribution;
 }
 
+/** How the read API (shared/read) opens the store of the sink that serves reads. */
+export interface SinkReadStore {
+  /** A reader of what the sink stored; undefined when the configuration does not name its destination. */
+  open(
+    config: GatewayConfig,
+    env: NodeJS.ProcessEnv,
+    settings: ReadStoreSettings,
+  ): Promise<EventStore | undefined>;
+}
+
 /**
  * Everything EventGate knows about one sink. The registry, the workers, `/health`, `eventgate
  * validate` and the deploy generator work from a list of these (./catalog.ts) and never from a
@@ -119,15 +130,15 @@ export interface SinkDefinition {
   /** Limits checked at ingest; none when the sink takes whatever the queue carries. */
   readonly admission?: SinkAdmission;
   /**
-   * The read API (shared/read) reads what this sink stores. The read function is deployed when this
-   * sink is, with its environment and statements, and bundled with its client packages. At most one
-   * sink of a catalog serves reads.
+   * Present when this sink serves reads: the read API (shared/read) reads what it stores, through
+   * this. The read function is deployed when this sink is, with its environment and statements, and
+   * bundled with its client packages. At most one sink of a catalog serves reads.
    */
-  readonly servesReads?: boolean;
+  readonly readStore?: SinkReadStore;
 }
 
 /** The parts of a definition whose types depend on the sink's own client options. */
-export interface SinkSpec<Options> extends Omit<SinkDefinition, 'create'> {
+export interface SinkSpec<Options> extends Omit<SinkDefinition, 'create' | 'readStore'> {
   /** What to set for `isConfigured` to hold, for the "not configured" error. */
   readonly configuredBy: string;
   /** The client's options from the configuration; undefined when the sink is not configured. */
@@ -137,11 +148,25 @@ export interface SinkSpec<Options> extends Omit<SinkDefinition, 'create'> {
   ): Promise<Options | undefined> | Options | undefined;
   /** The sink itself. Load the client library here, not at the top of the module: see clientPackages. */
   createSink(options: Options): Sink;
+  /**
+   * For a sink that serves reads: a reader of what it stored, from the same client options. Load
+   * the client library here too, not at the top of the module.
+   */
+  createReadStore?(options: Options, settings: ReadStoreSettings): EventStore;
 }
 
-/** A definition from its typed parts: `create` is options from config, then the sink. */
+/**
+ * A definition from its typed parts: `create` is options from config, then the sink; `readStore`,
+ * when the sink serves reads, the same options, then its reader.
+ */
 export function defineSink<Options>(spec: SinkSpec<Options>): SinkDefinition {
-  const { configuredBy, clientOptions, createSink, ...definition } = spec;
+  const { configuredBy, clientOptions, createSink, createReadStore, ...definition } = spec;
+  const readStore: SinkReadStore | undefined = createReadStore && {
+    async open(config, env, settings) {
+      const options = await clientOptions(config, env);
+      return options === undefined ? undefined : createReadStore(options, settings);
+    },
+  };
   return {
     ...definition,
     async create(config, env) {
@@ -149,5 +174,6 @@ export function defineSink<Options>(spec: SinkSpec<Options>): SinkDefinition {
       if (options === undefined) throw new SinkNotConfiguredError(spec.name, configuredBy);
       return createSink(options);
     },
+    ...(readStore && { readStore }),
   };
 }

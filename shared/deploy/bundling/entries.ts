@@ -1,11 +1,12 @@
 import path from 'node:path';
 import type { PluginBuild } from 'esbuild';
+import type { SinkDefinition } from '../../sinks/definition';
 
 /** Repository root: the entry points and the modules the plugins look for are named from here. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 const INGEST_ENTRY = path.join('functions', 'ingest.ts');
-// The read API reads a sink's store with that sink's client: the definition that `servesReads`.
+// The read API reads a sink's store with that sink's client: the definition with a `readStore`.
 const READ_ENTRY = path.join('functions', 'read.ts');
 const WORKER_ENTRY = /functions[\\/]workers[\\/]([^\\/]+)\.ts$/;
 
@@ -24,7 +25,7 @@ export function entryPointsOf(build: PluginBuild): string[] {
 export function sinksWrittenBy(
   entries: readonly string[],
   syncSinks: readonly string[],
-  definitions: ReadonlyArray<{ name: string; servesReads?: boolean }>,
+  definitions: ReadonlyArray<Pick<SinkDefinition, 'name' | 'readStore'>>,
 ): Set<string> | undefined {
   if (entries.length === 0) return undefined;
   const written = new Set<string>();
@@ -33,7 +34,9 @@ export function sinksWrittenBy(
     if (worker) written.add(worker[1] as string);
     else if (entry.endsWith(INGEST_ENTRY)) syncSinks.forEach((sink) => written.add(sink));
     else if (entry.endsWith(READ_ENTRY))
-      definitions.filter((definition) => definition.servesReads).forEach(({ name }) => written.add(name));
+      definitions
+        .filter((definition) => definition.readStore !== undefined)
+        .forEach(({ name }) => written.add(name));
     else return undefined;
   }
   return written;

@@ -33,7 +33,7 @@ export const LAZY_MODULES: readonly LazyModule[] = [
   { file: 'shared/schemas/openapi.ts', chunk: 'openapi', packages: ['yaml'] },
 ];
 
-type DefinitionParts = Pick<SinkDefinition, 'name' | 'clientPackages' | 'servesReads'>;
+type DefinitionParts = Pick<SinkDefinition, 'name' | 'clientPackages' | 'readStore'>;
 
 function withoutExtension(file: string): string {
   return file.replace(/\.[cm]?[jt]s$/, '');

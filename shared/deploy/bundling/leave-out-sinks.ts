@@ -4,7 +4,7 @@ import { entryPointsOf, packagesFilter, sinksWrittenBy } from './entries';
 
 const LEFT_OUT_NAMESPACE = 'eventgate-left-out-sink';
 
-type DefinitionParts = Pick<SinkDefinition, 'name' | 'clientPackages' | 'servesReads'>;
+type DefinitionParts = Pick<SinkDefinition, 'name' | 'clientPackages' | 'readStore'>;
 
 /** The sink a definition module belongs to (`shared/sinks/<sink>/index.ts`), if the path is one. */
 function sinkOfDefinitionModule(file: string): string | undefined {

@@ -9,6 +9,7 @@ import { postgresSettings, type PostgresConfigKeys } from './settings';
 // Required when the sink is built, never at load (see ../kafka/index.ts).
 const client = (): typeof import('./sink') => require('./sink') as typeof import('./sink');
 const connection = (): typeof import('./config') => require('./config') as typeof import('./config');
+const reader = (): typeof import('./read-store') => require('./read-store') as typeof import('./read-store');
 
 /** A secret's ARN ends in `-` and six random characters that its name does not carry. */
 function secretArn(name: string, region: string | undefined): Json {
@@ -26,12 +27,12 @@ export const postgresSink = defineSink<PostgresSinkOptions>({
   clientOptions: (config, env) =>
     connection().postgresSinkOptionsFromConfig(config as PostgresConfigKeys, env),
   createSink: (options) => new (client().PostgresSink)(options),
+  // The read API reads this sink's tables, over read-only connections of its own.
+  createReadStore: (postgres, settings) => new (reader().PostgresEventStore)({ ...settings, postgres }),
   // pg's optional native driver is never loaded, and serverless.yml leaves it out of every bundle.
   clientPackages: ['pg', '@aws-sdk/client-secrets-manager'],
   // jsonb cannot hold U+0000 or a lone surrogate: such an event would only ever dead-letter.
   admission: { refusesUnstorableText: true },
-  // The read API is a reader of this sink's tables (shared/read/store.ts).
-  servesReads: true,
   deploy: {
     parameters: {
       postgresSecretName: optionalText,

@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Envelope } from '../../../shared/envelope';
 import { createReadHandler } from '../../../shared/read/handler';
-import { EventStore } from '../../../shared/read/store';
 import type { ReadApp } from '../../../shared/read/app';
+import { PostgresEventStore } from '../../../shared/sinks/postgres/read-store';
 import { PostgresSink } from '../../../shared/sinks/postgres/sink';
 import { createTestConf, v2Event, type TestConf } from '../../helpers/gateway';
 import { envelopeOf, runsPayload, shippedProjections } from '../../helpers/projections';
@@ -257,7 +257,10 @@ describe('read API against a real Postgres', () => {
   });
 
   test('reads over a read-only connection with a statement timeout', async () => {
-    const store = new EventStore({ postgres: { connectionString: database.url }, statementTimeoutMs: 300 });
+    const store = new PostgresEventStore({
+      postgres: { connectionString: database.url },
+      statementTimeoutMs: 300,
+    });
     try {
       expect(await store.query('SHOW default_transaction_read_only', [])).toEqual([
         { default_transaction_read_only: 'on' },

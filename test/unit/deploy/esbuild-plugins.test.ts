@@ -25,7 +25,7 @@ describe('which sinks a function’s bundle keeps the client side of', () => {
     expect(kept(path.join('functions', 'read.ts'))).toEqual(['postgres']);
     const readingKafka = SINK_DEFINITIONS.map((definition) => ({
       ...definition,
-      servesReads: definition.name === 'kafka',
+      readStore: definition.name === 'kafka' ? { open: async () => undefined } : undefined,
     }));
     expect(kept(path.join('functions', 'read.ts'), readingKafka)).toEqual(['kafka']);
   });

@@ -13,6 +13,7 @@ import { SINK_DEFINITIONS, SinkCatalog } from '../../../shared/sinks/catalog';
 import { defineSink, type SinkDeployContribution } from '../../../shared/sinks/definition';
 import { SinkRegistry } from '../../../shared/sinks/registry';
 import { deliveredAll, type Sink } from '../../../shared/sinks/types';
+import { MemoryEventStore } from '../../helpers/read-store';
 
 const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 
@@ -227,10 +228,15 @@ describe('a sink added as one definition in the list', () => {
 });
 
 describe('the sink the read API reads from', () => {
+  /** The notebook, reading back what it keeps (nothing here). */
+  const readableNotebookSink = {
+    ...notebookSink,
+    readStore: { open: async () => new MemoryEventStore([]) },
+  };
   /** The shipped sinks, with the read API moved from postgres to the notebook. */
   const readingNotebooks = new SinkCatalog([
-    ...SINK_DEFINITIONS.map((definition) => ({ ...definition, servesReads: false })),
-    { ...notebookSink, servesReads: true },
+    ...SINK_DEFINITIONS.map(({ readStore: _readStore, ...definition }) => definition),
+    readableNotebookSink,
   ]);
 
   afterEach(() => {
@@ -267,7 +273,7 @@ describe('the sink the read API reads from', () => {
   });
 
   test('is one sink at most', () => {
-    expect(() => new SinkCatalog([...SINK_DEFINITIONS, { ...notebookSink, servesReads: true }])).toThrow(
+    expect(() => new SinkCatalog([...SINK_DEFINITIONS, readableNotebookSink])).toThrow(
       'only one sink can serve reads, not postgres and notebook',
     );
   });
