@@ -14,7 +14,6 @@ import {
   processIo,
   withOptionalValue,
   abortOnInterrupt,
-  type CommandIo,
 } from './args';
 import {
   describeLookupFailure,
@@ -23,6 +22,7 @@ import {
   queueCounts,
   queueNameFromUrl,
   type LocateOptions,
+  type QueueCommandDeps,
   type QueueLocation,
   withLocationDeps,
 } from './queues';
@@ -205,12 +205,7 @@ export function renderBacklog(report: BacklogReport): string {
   return lines.join('\n');
 }
 
-export interface BacklogDeps {
-  io?: CommandIo;
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-  clientConfig?: LocateOptions['clientConfig'];
-  customizeClient?: LocateOptions['customizeClient'];
+export interface BacklogDeps extends QueueCommandDeps {
   /** Settings for the CloudWatch client (AWS mode only). */
   cloudWatchConfig?: CloudWatchClientConfig;
   /** Replaces the CloudWatch lookup (AWS mode only). */

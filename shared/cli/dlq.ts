@@ -16,15 +16,15 @@ import {
   parseOrAnswer,
   positiveInteger,
   processIo,
-  type CommandIo,
 } from './args';
 import {
   describeLookupFailure,
   locateOptionsFrom,
   locateQueues,
-  parseSinkName,
   queueCounts,
+  sinkArgument,
   type LocateOptions,
+  type QueueCommandDeps,
   withLocationDeps,
 } from './queues';
 import { chunkBy } from '../batching/chunk';
@@ -53,11 +53,7 @@ const NOTES = [
 const PEEK_VISIBILITY_SECONDS = 30;
 const DEFAULT_PEEK_MAX = 10;
 
-export interface DlqDeps {
-  io?: CommandIo;
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-  clientConfig?: LocateOptions['clientConfig'];
+export interface DlqDeps extends QueueCommandDeps {
   /** Answers the purge confirmation; reads the terminal by default (undefined: none attached). */
   confirm?: (question: string) => Promise<string | undefined>;
 }
@@ -74,15 +70,13 @@ interface DlqRequest {
 export function parseDlqArgs(args: readonly string[]): DlqRequest | 'help' {
   const { values, positionals } = parseCommandArgs(args, OPTIONS, { positionals: 2 });
   if (values.help) return 'help';
-  const [action, sinkArgument] = positionals;
+  const action = positionals[0];
   if (action !== 'peek' && action !== 'purge') {
     throw new UsageError(
       action === undefined ? 'peek or purge?' : `unknown action "${action}"; peek or purge`,
     );
   }
-  if (sinkArgument === undefined) throw new UsageError(`which sink? one of ${SINK_NAMES.join(', ')}`);
-  const sink = parseSinkName(sinkArgument);
-  if (!sink) throw new UsageError(`unknown sink "${sinkArgument}"; one of ${SINK_NAMES.join(', ')}`);
+  const sink = sinkArgument(positionals[1]);
   if (action === 'peek' && values.yes) throw new UsageError('--yes goes with purge');
   if (action === 'purge' && values.max !== undefined) throw new UsageError('--max goes with peek');
   return {

@@ -108,6 +108,27 @@ function summary(record: QuarantineRecord): string {
   return rest.length > 0 ? `${text} (+${rest.length} more)` : text;
 }
 
+/** The flags every quarantine subcommand has: --help and those filterFrom reads. */
+type FilterFlags = Parameters<typeof filterFrom>[0] & { help?: boolean };
+
+/** A subcommand's flags and the filter they name; or its help, or its usage error, answered. */
+function parseFilteredArgs<V extends FilterFlags>(
+  subcommand: 'list' | 'replay',
+  parse: () => { values: V },
+  help: string,
+  io: CommandIo,
+): { request: { values: V; filter: Filter } } | { exitCode: number } {
+  return parseOrAnswer(
+    `quarantine ${subcommand}`,
+    () => {
+      const { values } = parse();
+      return values.help ? 'help' : { values, filter: filterFrom(values) };
+    },
+    () => help,
+    io,
+  );
+}
+
 async function withLocation<T>(
   io: CommandIo,
   flags: Parameters<typeof locateOptionsFrom>[0],
@@ -132,15 +153,7 @@ export async function runList(
   io: CommandIo = processIo(),
   deps: LocationDeps = {},
 ): Promise<number> {
-  const parsed = parseOrAnswer(
-    'quarantine list',
-    () => {
-      const { values } = parseCommandArgs(args, FILTER_OPTIONS);
-      return values.help ? 'help' : { values, filter: filterFrom(values) };
-    },
-    () => LIST_HELP,
-    io,
-  );
+  const parsed = parseFilteredArgs('list', () => parseCommandArgs(args, FILTER_OPTIONS), LIST_HELP, io);
   if ('exitCode' in parsed) return parsed.exitCode;
   const { values, filter } = parsed.request;
   const result = await withLocation(io, values, deps, async (location) => {
@@ -182,15 +195,7 @@ export async function runReplay(
   io: CommandIo = processIo(),
   deps: LocationDeps = {},
 ): Promise<number> {
-  const parsed = parseOrAnswer(
-    'quarantine replay',
-    () => {
-      const { values } = parseCommandArgs(args, REPLAY_OPTIONS);
-      return values.help ? 'help' : { values, filter: filterFrom(values) };
-    },
-    () => REPLAY_HELP,
-    io,
-  );
+  const parsed = parseFilteredArgs('replay', () => parseCommandArgs(args, REPLAY_OPTIONS), REPLAY_HELP, io);
   if ('exitCode' in parsed) return parsed.exitCode;
   const { values, filter } = parsed.request;
   const dryRun = values['dry-run'] === true;

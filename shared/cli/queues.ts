@@ -6,7 +6,7 @@ import {
   type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
 import { resolveStateDir, runtimeInfoFile } from '../local/state-folder';
-import { UsageError } from './args';
+import { UsageError, type CommandIo } from './args';
 import { SINK_NAMES, isSinkName } from '../sinks/catalog';
 import type { SinkName } from '../sinks/types';
 import { SERVICE_NAME, dlqName, queueName } from '../queue/topology';
@@ -207,6 +207,14 @@ export function parseSinkName(value: string | undefined): SinkName | undefined {
   return value !== undefined && isSinkName(value) ? value : undefined;
 }
 
+/** The sink a command line names as its argument; a missing or unknown one is a UsageError. */
+export function sinkArgument(value: string | undefined): SinkName {
+  if (value === undefined) throw new UsageError(`which sink? one of ${SINK_NAMES.join(', ')}`);
+  const sink = parseSinkName(value);
+  if (!sink) throw new UsageError(`unknown sink "${value}"; one of ${SINK_NAMES.join(', ')}`);
+  return sink;
+}
+
 /**
  * Turns "cannot connect" into what the operator needs to hear: for the local runtime, that it is
  * not running (its state file outlived it); otherwise the SDK's own message.
@@ -230,6 +238,11 @@ export interface LocationFlags {
 
 /** What a command's caller (tests, embedding code) may supply instead of the process's own. */
 export type LocationDeps = Pick<LocateOptions, 'env' | 'cwd' | 'clientConfig' | 'customizeClient'>;
+
+/** What a queue command's caller may swap: where its output goes and how it reaches the queues. */
+export interface QueueCommandDeps extends LocationDeps {
+  io?: CommandIo;
+}
 
 /** The location the command-line flags name. */
 export function locateOptionsFrom(flags: LocationFlags): LocateOptions {

@@ -18,9 +18,10 @@ import {
   describeLookupFailure,
   locateOptionsFrom,
   locateQueues,
-  parseSinkName,
   queueCounts,
+  sinkArgument,
   type LocateOptions,
+  type QueueCommandDeps,
   withLocationDeps,
 } from './queues';
 import { SINK_NAMES } from '../sinks/catalog';
@@ -67,12 +68,7 @@ const NOTES = [
 ];
 
 /** Everything a test or another caller may swap: where output goes, how clients are built, when to stop. */
-export interface ReplayDeps {
-  io?: CommandIo;
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-  clientConfig?: LocateOptions['clientConfig'];
-  customizeClient?: LocateOptions['customizeClient'];
+export interface ReplayDeps extends QueueCommandDeps {
   /** Stops the run after the batch in flight; without one, Ctrl-C does that. */
   signal?: AbortSignal;
   /** Low-level redrive settings (long-poll wait, visibility timeout). */
@@ -96,12 +92,8 @@ interface ReplayRequest {
 export function parseReplayArgs(args: readonly string[]): ReplayRequest | 'help' {
   const { values, positionals } = parseCommandArgs(args, OPTIONS, { positionals: 1 });
   if (values.help) return 'help';
-  const sinkArgument = positionals[0];
-  if (sinkArgument === undefined) throw new UsageError(`which sink? one of ${SINK_NAMES.join(', ')}`);
-  const sink = parseSinkName(sinkArgument);
-  if (!sink) throw new UsageError(`unknown sink "${sinkArgument}"; one of ${SINK_NAMES.join(', ')}`);
   const request: ReplayRequest = {
-    sink,
+    sink: sinkArgument(positionals[0]),
     topics: values.topic ?? [],
     eventIds: values['event-id'] ?? [],
     dryRun: values['dry-run'] === true,

@@ -35,8 +35,11 @@ interface AlarmSpec {
   threshold: number;
   /** Minutes per period. */
   periodMinutes: number;
-  /** Periods looked at, and how many of them must breach. */
-  evaluate: [periods: number, breaching: number];
+  /**
+   * Periods looked at, and how many of them must breach; without the second number the template
+   * leaves DatapointsToAlarm out, which CloudWatch reads as all of them.
+   */
+  evaluate: [periods: number, breaching?: number];
 }
 
 /** Silence is no news: a metric with no datapoints (nothing happened) never raises these alarms. */
@@ -52,7 +55,7 @@ function alarm(spec: AlarmSpec, params: DeployParameters): CfnResource {
       Statistic: spec.statistic,
       Period: spec.periodMinutes * 60,
       EvaluationPeriods: spec.evaluate[0],
-      DatapointsToAlarm: spec.evaluate[1],
+      ...(spec.evaluate[1] === undefined ? {} : { DatapointsToAlarm: spec.evaluate[1] }),
       Threshold: spec.threshold,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
@@ -183,46 +186,40 @@ export function sinkAlarms(settings: SinkQueueSettings, params: DeployParameters
   const queue = queueName(sink, params.stage, params.service);
   const dlq = dlqName(sink, params.stage, params.service);
   return {
-    [oldestMessageAlarmLogicalId(sink)]: {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmName: `${queue}-oldest-message-age`,
-        AlarmDescription:
+    [oldestMessageAlarmLogicalId(sink)]: alarm(
+      {
+        name: `${queue}-oldest-message-age`,
+        description:
           `Events wait in the ${sink} queue longer than ${params.oldestMessageAgeAlarmSeconds} s: ` +
           `check the ${sink} worker's errors and the ${sink} destination.`,
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateAgeOfOldestMessage',
-        Dimensions: [{ Name: 'QueueName', Value: queue }],
-        Statistic: 'Maximum',
-        Period: 60,
-        // Two of three minutes: one late datapoint from SQS does not page anyone.
-        EvaluationPeriods: 3,
-        DatapointsToAlarm: 2,
-        Threshold: params.oldestMessageAgeAlarmSeconds,
-        ComparisonOperator: 'GreaterThanThreshold',
-        // SQS stops publishing for a queue that has been empty and idle for hours.
-        TreatMissingData: 'notBreaching',
-        ...notifications(params),
+        namespace: 'AWS/SQS',
+        metric: 'ApproximateAgeOfOldestMessage',
+        dimensions: [{ Name: 'QueueName', Value: queue }],
+        statistic: 'Maximum',
+        threshold: params.oldestMessageAgeAlarmSeconds,
+        periodMinutes: 1,
+        // Two of three minutes: one late datapoint from SQS does not page anyone. SQS stops
+        // publishing for a queue that has been empty and idle for hours, which alarm() treats as
+        // not breaching.
+        evaluate: [3, 2],
       },
-    },
-    [dlqAlarmLogicalId(sink)]: {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmName: `${dlq}-not-empty`,
-        AlarmDescription:
+      params,
+    ),
+    [dlqAlarmLogicalId(sink)]: alarm(
+      {
+        name: `${dlq}-not-empty`,
+        description:
           `Events gave up on the ${sink} sink after ${settings.maxReceiveCount} attempts. ` +
           `Fix the cause, then run: eventgate replay ${sink}`,
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: dlq }],
-        Statistic: 'Maximum',
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'notBreaching',
-        ...notifications(params),
+        namespace: 'AWS/SQS',
+        metric: 'ApproximateNumberOfMessagesVisible',
+        dimensions: [{ Name: 'QueueName', Value: dlq }],
+        statistic: 'Maximum',
+        threshold: 0,
+        periodMinutes: 1,
+        evaluate: [1],
       },
-    },
+      params,
+    ),
   };
 }

@@ -99,14 +99,7 @@ export function ingestStatements(
   ];
   statements.push(...queueKeyStatement(params, ['kms:GenerateDataKey', 'kms:Decrypt']));
   statements.push(...configLocationStatements(params));
-  if (params.configBucket !== undefined) {
-    statements.push({
-      Sid: 'ReadConfiguration',
-      Effect: 'Allow',
-      Action: ['s3:GetObject'],
-      Resource: [sub(`arn:\${AWS::Partition}:s3:::${params.configBucket}/${params.configPrefix}*`)],
-    });
-  }
+  statements.push(...configBucketStatement(params));
   if (params.tokenIssuanceSecrets.length > 0) {
     statements.push({
       Sid: 'ReadTokenIssuanceSecrets',
@@ -118,14 +111,17 @@ export function ingestStatements(
     });
   }
   for (const sink of params.syncSinks) {
-    statements.push(
-      ...sinkStatements(sink, contributions).map((statement) => ({
-        ...statement,
-        Sid: `Sync${statement.Sid}`,
-      })),
-    );
+    statements.push(...withSidPrefix('Sync', sinkStatements(sink, contributions)));
   }
   return statements;
+}
+
+/**
+ * A sink's grants lent to another function (ingest for sync topics, the read function), renamed so
+ * their Sids cannot collide with that function's own.
+ */
+export function withSidPrefix(prefix: string, statements: readonly PolicyStatement[]): PolicyStatement[] {
+  return statements.map((statement) => ({ ...statement, Sid: `${prefix}${statement.Sid}` }));
 }
 
 /** What the event-source mapping (and a worker that extends a slow message's visibility) needs. */
@@ -174,13 +170,31 @@ export function workerStatements(
   ];
 }
 
+/** `s3://bucket/some/key` → `bucket` and `some/key`. */
+function splitS3Location(location: string): { bucket: string; path: string } {
+  const [bucket = '', ...key] = location.slice('s3://'.length).split('/');
+  return { bucket, path: key.join('/') };
+}
+
 /** `s3://bucket/key` → the object's ARN, or the prefix's when the location ends with `/`. */
 function s3ObjectArn(location: string): Json {
-  const [bucket, ...key] = location.slice('s3://'.length).split('/');
-  const path = key.join('/');
+  const { bucket, path } = splitS3Location(location);
   return sub(
     `arn:\${AWS::Partition}:s3:::${bucket}/${path === '' || path.endsWith('/') ? `${path}*` : path}`,
   );
+}
+
+/** Reading what the `configBucket` parameter holds under `configPrefix`; nothing without one. */
+export function configBucketStatement(params: DeployParameters): PolicyStatement[] {
+  if (params.configBucket === undefined) return [];
+  return [
+    {
+      Sid: 'ReadConfiguration',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: [sub(`arn:\${AWS::Partition}:s3:::${params.configBucket}/${params.configPrefix}*`)],
+    },
+  ];
 }
 
 /** Reading the keys, access map and schemas where deploy parameters put them in S3. */
@@ -202,8 +216,7 @@ function configLocationStatements(params: DeployParameters): PolicyStatement[] {
   // Topic schemas are discovered by listing their prefix.
   const schemas = params.gatewayConfig.topicSchemas;
   if (schemas?.startsWith('s3://')) {
-    const [bucket, ...key] = schemas.slice('s3://'.length).split('/');
-    const prefix = key.join('/');
+    const { bucket, path: prefix } = splitS3Location(schemas);
     statements.push({
       Sid: 'ListTopicSchemas',
       Effect: 'Allow',

@@ -1,8 +1,8 @@
 import type { SinkDeployContribution } from '../sinks/definition';
 import { READ_ROUTES } from '../read/routes';
-import { sub, type Json } from './cloudformation';
+import type { Json } from './cloudformation';
 import type { ServerlessFunction } from './functions';
-import type { PolicyStatement } from './iam';
+import { configBucketStatement, withSidPrefix, type PolicyStatement } from './iam';
 import { functionName, roleLogicalId } from './names';
 import type { DeployParameters } from './parameters';
 
@@ -37,14 +37,5 @@ export function readFunction(params: DeployParameters, source: SinkDeployContrib
  * secret), and read configuration kept in S3.
  */
 export function readStatements(params: DeployParameters, source: SinkDeployContribution): PolicyStatement[] {
-  const statements = source.statements.map((statement) => ({ ...statement, Sid: `Read${statement.Sid}` }));
-  if (params.configBucket !== undefined) {
-    statements.push({
-      Sid: 'ReadConfiguration',
-      Effect: 'Allow',
-      Action: ['s3:GetObject'],
-      Resource: [sub(`arn:\${AWS::Partition}:s3:::${params.configBucket}/${params.configPrefix}*`)],
-    });
-  }
-  return statements;
+  return [...withSidPrefix('Read', source.statements), ...configBucketStatement(params)];
 }

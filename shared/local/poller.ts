@@ -30,7 +30,11 @@ export interface PollerOptions {
 // SQS hands out at most 10 messages per receive.
 const MAX_PER_RECEIVE = 10;
 
-function toRecord(message: Message, options: PollerOptions): SQSRecord {
+/**
+ * A received message as the Lambda event-source mapping hands it to a worker. Attributes an
+ * SQS-compatible server leaves out get stand-ins, since SQSRecord has no optional ones.
+ */
+export function toSqsRecord(message: Message, source: Pick<PollerOptions, 'queueArn' | 'region'>): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId as string,
@@ -55,8 +59,8 @@ function toRecord(message: Message, options: PollerOptions): SQSRecord {
     ),
     md5OfBody: message.MD5OfBody ?? '',
     eventSource: 'aws:sqs',
-    eventSourceARN: options.queueArn,
-    awsRegion: options.region,
+    eventSourceARN: source.queueArn,
+    awsRegion: source.region,
   };
 }
 
@@ -167,7 +171,7 @@ export class EventSourcePoller {
   }
 
   private async dispatch(messages: Message[]): Promise<void> {
-    const records = messages.map((message) => toRecord(message, this.options));
+    const records = messages.map((message) => toSqsRecord(message, this.options));
     let failed: Set<string>;
     try {
       const response = await this.options.handler({ Records: records });

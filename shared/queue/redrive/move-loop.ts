@@ -106,9 +106,8 @@ export async function redrive(client: SQSClient, options: RedriveOptions): Promi
   const hold = (message: Message): void => {
     if (message.MessageId && message.ReceiptHandle) held.set(message.MessageId, message.ReceiptHandle);
   };
-  const fail = ({ message, stage, code, reason }: MoveFailure): void => {
+  const fail = ({ message, stage, code, reason }: MoveFailure, eventId: string | undefined): void => {
     const failure: RedriveFailure = { messageId: message.MessageId ?? '', stage, code, message: reason };
-    const eventId = describeMessage(message).eventId;
     if (eventId !== undefined) failure.eventId = eventId;
     result.failures.push(failure);
     result.failed += 1;
@@ -163,7 +162,10 @@ export async function redrive(client: SQSClient, options: RedriveOptions): Promi
         break;
       }
 
-      const toMove: Message[] = [];
+      // Each fresh message's body is parsed once, here; the filter, the dry-run listing and a
+      // failure's event id all read this description. Keyed by the received object, which
+      // moveBatch hands back in its failures.
+      const toMove = new Map<Message, RedriveMessage>();
       let fresh = 0;
       for (const message of received) {
         const id = message.MessageId ?? '';
@@ -175,16 +177,17 @@ export async function redrive(client: SQSClient, options: RedriveOptions): Promi
         seen.add(id);
         fresh += 1;
         result.examined += 1;
-        if (!matchesFilter(describeMessage(message), filter)) {
+        const described = describeMessage(message);
+        if (!matchesFilter(described, filter)) {
           result.skipped += 1;
           hold(message);
-        } else if (result.moved + result.failed + result.listed + toMove.length < max) {
-          toMove.push(message);
+        } else if (result.moved + result.failed + result.listed + toMove.size < max) {
+          toMove.set(message, described);
         } else {
           hold(message);
         }
       }
-      limiter.refund(granted - toMove.length);
+      limiter.refund(granted - toMove.size);
       if (fresh === 0) {
         staleReceives += 1;
         if (staleReceives >= STALE_RECEIVES_BEFORE_STOP) {
@@ -196,22 +199,22 @@ export async function redrive(client: SQSClient, options: RedriveOptions): Promi
       staleReceives = 0;
 
       if (dryRun) {
-        for (const message of toMove) {
-          result.planned.push(describeMessage(message));
+        for (const [message, described] of toMove) {
+          result.planned.push(described);
           result.listed += 1;
           hold(message);
         }
         report();
         continue;
       }
-      if (toMove.length === 0) {
+      if (toMove.size === 0) {
         report();
         continue;
       }
 
-      const outcome = await moveBatch(client, route, toMove);
+      const outcome = await moveBatch(client, route, [...toMove.keys()]);
       result.moved += outcome.moved;
-      outcome.failures.forEach(fail);
+      for (const failure of outcome.failures) fail(failure, toMove.get(failure.message)?.eventId);
       report();
       if (outcome.stop !== undefined) {
         result.stoppedBy = 'error';

@@ -8,7 +8,8 @@ import {
 import type { Envelope } from '../../envelope';
 import type { EventBridgeConfigKeys } from './settings';
 import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
-import { sdkRequestTimeouts, sleep, withTimeout } from '../../timeout';
+import { sdkRequestTimeouts, sleep } from '../../timeout';
+import { probeHealth } from '../health';
 import { fillEventBridgeTemplate } from '../cloudevents';
 import { EVENTBRIDGE_MAX_ENTRY_BYTES, EVENTBRIDGE_TIME_FIELD_BYTES } from '../limits';
 import { describeError } from '../../errors/describe';
@@ -131,17 +132,14 @@ export class EventBridgeSink implements Sink {
     if (!this.options.eventBusArn) return { status: 'not configured' };
     // A configuration check: PutEvents cannot be probed without publishing, and DescribeEventBus
     // needs a permission the gateway otherwise has no use for. Region and credentials must resolve.
-    try {
-      const { config } = this.eventBridge();
-      await withTimeout(
-        Promise.all([config.region(), config.credentials()]),
-        this.options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
-        'resolving EventBridge region and credentials',
-      );
-      return { status: 'ok' };
-    } catch (error) {
-      return { status: 'down', message: describeError(error, { withName: true }) };
-    }
+    return probeHealth(
+      () => {
+        const { config } = this.eventBridge();
+        return Promise.all([config.region(), config.credentials()]);
+      },
+      this.options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
+      'resolving EventBridge region and credentials',
+    );
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,8 @@ import { HeadBucketCommand, PutObjectCommand, S3Client, type S3ClientConfig } fr
 import type { Envelope } from '../../envelope';
 import type { S3ArchiveConfigKeys } from './settings';
 import { SinkError, failAll, type DeliveryOutcome, type Sink, type SinkHealth } from '../types';
-import { sdkRequestTimeouts, withTimeout } from '../../timeout';
+import { sdkRequestTimeouts } from '../../timeout';
+import { probeHealth } from '../health';
 import { describeError } from '../../errors/describe';
 
 const gzipAsync = promisify(gzip);
@@ -88,16 +89,11 @@ export class S3ArchiveSink implements Sink {
 
   async health(): Promise<SinkHealth> {
     if (!this.options.bucket) return { status: 'not configured' };
-    try {
-      await withTimeout(
-        this.s3().send(new HeadBucketCommand({ Bucket: this.options.bucket })),
-        this.options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
-        `HeadBucket ${this.options.bucket}`,
-      );
-      return { status: 'ok' };
-    } catch (error) {
-      return { status: 'down', message: describeError(error, { withName: true }) };
-    }
+    return probeHealth(
+      () => this.s3().send(new HeadBucketCommand({ Bucket: this.options.bucket })),
+      this.options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
+      `HeadBucket ${this.options.bucket}`,
+    );
   }
 
   async close(): Promise<void> {

@@ -12,8 +12,9 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createEnvelope, type Envelope } from '../../../shared/envelope';
+import { toSqsRecord } from '../../../shared/local/poller';
 import { createSinkQueues, type SinkQueues } from '../../../shared/local/queues';
 import { QueuePublisher } from '../../../shared/queue/publisher';
 import { sinkQueueSettings } from '../../../shared/queue/topology';
@@ -50,7 +51,10 @@ async function queuesFor(sink: SinkName): Promise<SinkQueues> {
   return createSinkQueues(sqs, sinkQueueSettings(sink), `dlq-test-${stage}`);
 }
 
-/** One receive, as the Lambda event-source mapping makes it, turned into the event the worker gets. */
+/**
+ * One receive, as the Lambda event-source mapping makes it, turned into the event the worker gets by
+ * the local poller's own mapping.
+ */
 async function receiveBatch(queueUrl: string, expected: number): Promise<SQSEvent> {
   const messages: Message[] = [];
   for (let round = 0; round < 20 && messages.length < expected; round++) {
@@ -67,32 +71,9 @@ async function receiveBatch(queueUrl: string, expected: number): Promise<SQSEven
   }
   expect(messages).toHaveLength(expected);
   return {
-    Records: messages.map((message): SQSRecord => ({
-      messageId: message.MessageId as string,
-      receiptHandle: message.ReceiptHandle as string,
-      body: message.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: message.Attributes?.SentTimestamp ?? '0',
-        SenderId: 'test',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: Object.fromEntries(
-        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-          name,
-          {
-            dataType: value.DataType ?? 'String',
-            stringValue: value.StringValue,
-            stringListValues: [],
-            binaryListValues: [],
-          },
-        ]),
-      ),
-      md5OfBody: message.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:test',
-      awsRegion: 'us-east-1',
-    })),
+    Records: messages.map((message) =>
+      toSqsRecord(message, { queueArn: 'arn:aws:sqs:us-east-1:000000000000:test', region: 'us-east-1' }),
+    ),
   };
 }
 
