@@ -48,6 +48,9 @@ export function gbSecondsForCpu(cpuSeconds: number, memoryMb = DEPLOYED_MEMORY_M
 
 export type CostSink = 'postgres' | 'kafka' | 'eventbridge' | 's3';
 
+/** ReceiveMessage hands out, and DeleteMessageBatch takes, at most this many messages per call. */
+const SQS_MESSAGES_PER_CALL = 10;
+
 /** How a worker batch of `size` events reaches its sink: calls of the sink's API per batch. */
 export function sinkCallsPerBatch(sink: CostSink, size: number): number {
   // PutEvents takes 10 entries per call; the others write a batch in one call.
@@ -72,71 +75,91 @@ export interface IngestProfile {
   sendCallsPerEvent: number;
 }
 
-/** Per event: each priced quantity, and what they add up to. */
+/** Per event: each API call and billed quantity, and what they add up to. */
 export interface CostBreakdown {
   apiGatewayRequests: number;
   lambdaInvocations: number;
   lambdaGbSeconds: number;
-  sqsRequests: number;
+  /** SendMessageBatch calls (counted at the transport). */
+  sqsSends: number;
+  /** ReceiveMessage calls of the event-source mapping. */
+  sqsReceives: number;
+  /** DeleteMessageBatch calls of the event-source mapping for the messages a batch delivered. */
+  sqsDeletes: number;
+  /**
+   * ChangeMessageVisibilityBatch calls: a worker makes them only to back off messages its sink
+   * refused, so the delivering path these figures price makes none.
+   */
+  sqsVisibilityChanges: number;
   eventBridgeEvents: number;
   s3Puts: number;
-  /** Calls to sinks with no per-call price (Kafka produce, Postgres statements): capacity, not requests. */
-  unpricedSinkCalls: number;
+  /** Kafka `sendBatch` calls: MSK is priced by capacity, not per call. */
+  kafkaProduces: number;
+  /** Postgres statements: RDS is priced by capacity, not per call. */
+  postgresStatements: number;
   dollarsPerMillion: number;
 }
 
-function priced(parts: Omit<CostBreakdown, 'dollarsPerMillion'>): CostBreakdown {
+type Quantities = Omit<CostBreakdown, 'dollarsPerMillion'>;
+
+const NO_CALLS: Quantities = {
+  apiGatewayRequests: 0,
+  lambdaInvocations: 0,
+  lambdaGbSeconds: 0,
+  sqsSends: 0,
+  sqsReceives: 0,
+  sqsDeletes: 0,
+  sqsVisibilityChanges: 0,
+  eventBridgeEvents: 0,
+  s3Puts: 0,
+  kafkaProduces: 0,
+  postgresStatements: 0,
+};
+
+/** Every SQS call is billed alike, per request. */
+export function sqsRequests(cost: Quantities): number {
+  return cost.sqsSends + cost.sqsReceives + cost.sqsDeletes + cost.sqsVisibilityChanges;
+}
+
+function priced(parts: Quantities): CostBreakdown {
   const perEvent =
     parts.apiGatewayRequests * PRICE.apiGatewayRequest +
     parts.lambdaInvocations * PRICE.lambdaRequest +
     parts.lambdaGbSeconds * PRICE.lambdaGbSecond +
-    parts.sqsRequests * PRICE.sqsRequest +
+    sqsRequests(parts) * PRICE.sqsRequest +
     parts.eventBridgeEvents * PRICE.eventBridgeEvent +
     parts.s3Puts * PRICE.s3Put;
   return { ...parts, dollarsPerMillion: perEvent * 1e6 };
 }
 
 /** The sink calls one event costs, for a sink written `size` events at a time. */
-function sinkShare(
-  sink: CostSink,
-  size: number,
-): Pick<CostBreakdown, 'eventBridgeEvents' | 's3Puts' | 'unpricedSinkCalls'> {
+function sinkShare(sink: CostSink, size: number): Quantities {
   const calls = sinkCallsPerBatch(sink, size) / size;
   return {
+    ...NO_CALLS,
     // EventBridge bills per entry, not per call; S3 per PUT; Kafka and Postgres are provisioned.
     eventBridgeEvents: sink === 'eventbridge' ? 1 : 0,
     s3Puts: sink === 's3' ? calls : 0,
-    unpricedSinkCalls: sink === 'kafka' || sink === 'postgres' ? calls : 0,
+    kafkaProduces: sink === 'kafka' ? calls : 0,
+    postgresStatements: sink === 'postgres' ? calls : 0,
   };
 }
 
-function sum(
-  parts: ReadonlyArray<Omit<CostBreakdown, 'dollarsPerMillion'>>,
-): Omit<CostBreakdown, 'dollarsPerMillion'> {
-  const total = {
-    apiGatewayRequests: 0,
-    lambdaInvocations: 0,
-    lambdaGbSeconds: 0,
-    sqsRequests: 0,
-    eventBridgeEvents: 0,
-    s3Puts: 0,
-    unpricedSinkCalls: 0,
-  };
+function sum(parts: readonly Quantities[]): Quantities {
+  const total = { ...NO_CALLS };
   for (const part of parts) {
-    for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += part[key];
+    for (const key of Object.keys(total) as Array<keyof Quantities>) total[key] += part[key];
   }
   return total;
 }
 
-function ingestShare(ingest: IngestProfile): Omit<CostBreakdown, 'dollarsPerMillion'> {
+function ingestShare(ingest: IngestProfile): Quantities {
   return {
+    ...NO_CALLS,
     apiGatewayRequests: 1 / ingest.batch,
     lambdaInvocations: 1 / ingest.batch,
     lambdaGbSeconds: gbSecondsForCpu(ingest.cpuMicrosPerEvent / 1e6),
-    sqsRequests: ingest.sendCallsPerEvent,
-    eventBridgeEvents: 0,
-    s3Puts: 0,
-    unpricedSinkCalls: 0,
+    sqsSends: ingest.sendCallsPerEvent,
   };
 }
 
@@ -145,26 +168,20 @@ function ingestShare(ingest: IngestProfile): Omit<CostBreakdown, 'dollarsPerMill
  * source mapping, which receives and deletes up to 10 messages per call, then writes its batch.
  */
 export function asyncCost(ingest: IngestProfile, workers: readonly WorkerProfile[]): CostBreakdown {
-  const workerParts = workers.map((worker) => ({
-    apiGatewayRequests: 0,
+  const workerParts = workers.map((worker): Quantities => ({
+    ...sinkShare(worker.sink, worker.batchSize),
     lambdaInvocations: 1 / worker.batchSize,
     lambdaGbSeconds: (worker.durationMsPerEvent / 1000) * (DEPLOYED_MEMORY_MB / 1024),
     // ReceiveMessage and DeleteMessageBatch each take 10 messages at most.
-    sqsRequests: 2 / 10,
-    ...sinkShare(worker.sink, worker.batchSize),
+    sqsReceives: 1 / SQS_MESSAGES_PER_CALL,
+    sqsDeletes: 1 / SQS_MESSAGES_PER_CALL,
   }));
   return priced(sum([ingestShare(ingest), ...workerParts]));
 }
 
 /** A sync topic: the ingest function writes each request's events to every sink itself. */
 export function syncCost(ingest: IngestProfile, sinks: readonly CostSink[]): CostBreakdown {
-  const sinkParts = sinks.map((sink) => ({
-    apiGatewayRequests: 0,
-    lambdaInvocations: 0,
-    lambdaGbSeconds: 0,
-    sqsRequests: 0,
-    ...sinkShare(sink, ingest.batch),
-  }));
+  const sinkParts = sinks.map((sink) => sinkShare(sink, ingest.batch));
   return priced(sum([ingestShare({ ...ingest, sendCallsPerEvent: 0 }), ...sinkParts]));
 }
 
@@ -180,9 +197,11 @@ export function describeBreakdown(cost: CostBreakdown): string {
   const perMillion = (value: number): string => round(value * 1e6).toLocaleString('en-US');
   return (
     `per million events: ${perMillion(cost.apiGatewayRequests)} HTTP requests, ${perMillion(cost.lambdaInvocations)} Lambda invocations, ` +
-    `${round(cost.lambdaGbSeconds * 1e6, 1).toLocaleString('en-US')} GB-s, ${perMillion(cost.sqsRequests)} SQS requests, ` +
-    `${perMillion(cost.eventBridgeEvents)} EventBridge entries, ${perMillion(cost.s3Puts)} S3 PUTs, ` +
-    `${perMillion(cost.unpricedSinkCalls)} Kafka/Postgres calls (provisioned, not priced per call)`
+    `${round(cost.lambdaGbSeconds * 1e6, 1).toLocaleString('en-US')} GB-s; ${perMillion(sqsRequests(cost))} SQS requests ` +
+    `(send ${perMillion(cost.sqsSends)}, receive ${perMillion(cost.sqsReceives)}, delete ${perMillion(cost.sqsDeletes)}, ` +
+    `visibility ${perMillion(cost.sqsVisibilityChanges)}); ${perMillion(cost.eventBridgeEvents)} PutEvents entries, ` +
+    `${perMillion(cost.s3Puts)} S3 PUTs; ${perMillion(cost.kafkaProduces)} Kafka produce calls and ` +
+    `${perMillion(cost.postgresStatements)} Postgres statements (provisioned, not priced per call)`
   );
 }
 
