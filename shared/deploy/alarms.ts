@@ -25,7 +25,7 @@ function notifications(params: DeployParameters): Record<string, Json> {
  */
 export const FAILED_EVENTS_METRIC = 'FailedEvents';
 
-interface AlarmSpec {
+export interface AlarmSpec {
   name: string;
   description: string;
   namespace: string;
@@ -40,10 +40,12 @@ interface AlarmSpec {
    * leaves DatapointsToAlarm out, which CloudWatch reads as all of them.
    */
   evaluate: [periods: number, breaching?: number];
+  /** Whether reaching the threshold raises the alarm or only passing it does (the default). */
+  comparison?: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold';
 }
 
 /** Silence is no news: a metric with no datapoints (nothing happened) never raises these alarms. */
-function alarm(spec: AlarmSpec, params: DeployParameters): CfnResource {
+export function alarm(spec: AlarmSpec, params: DeployParameters): CfnResource {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
@@ -57,7 +59,7 @@ function alarm(spec: AlarmSpec, params: DeployParameters): CfnResource {
       EvaluationPeriods: spec.evaluate[0],
       ...(spec.evaluate[1] === undefined ? {} : { DatapointsToAlarm: spec.evaluate[1] }),
       Threshold: spec.threshold,
-      ComparisonOperator: 'GreaterThanThreshold',
+      ComparisonOperator: spec.comparison ?? 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
       ...notifications(params),
     },

@@ -1,4 +1,5 @@
 import { getAtt, ref, type CfnOutput, type CfnResources, type Json } from '../deploy/cloudformation';
+import { alarm } from '../deploy/alarms';
 import type { PolicyStatement } from '../deploy/iam';
 import { METRICS_NAMESPACE, metricsServiceName } from '../deploy/names';
 import type { DeployParameters } from '../deploy/parameters';
@@ -16,11 +17,6 @@ export const QUARANTINE_AGE_ALARM_LOGICAL_ID = 'QuarantineAgeAlarm';
 
 /** Alarm when the oldest quarantined event is this old: four days before SQS would drop it. */
 export const QUARANTINE_AGE_ALARM_SECONDS = QUARANTINE_RETENTION_SECONDS - 4 * 86_400;
-
-function notifications(params: DeployParameters): Record<string, Json> {
-  if (params.alarmTopicArn === undefined) return {};
-  return { AlarmActions: [params.alarmTopicArn], OKActions: [params.alarmTopicArn] };
-}
 
 /**
  * The stage's quarantine queue (kept when the stack goes, like the sink queues), an alarm on the
@@ -40,44 +36,39 @@ export function quarantineResources(params: DeployParameters): CfnResources {
         SqsManagedSseEnabled: true,
       },
     },
-    [QUARANTINED_ALARM_LOGICAL_ID]: {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmName: `${name}d-events`,
-        AlarmDescription:
+    [QUARANTINED_ALARM_LOGICAL_ID]: alarm(
+      {
+        name: `${name}d-events`,
+        description:
           `At least ${params.quarantineAlarmThreshold} events were refused and quarantined in 5 minutes: ` +
           'a producer or a schema changed. See them with: eventgate quarantine list',
-        Namespace: METRICS_NAMESPACE,
-        MetricName: QUARANTINED_METRIC,
-        Dimensions: [{ Name: 'service', Value: metricsServiceName(params.service, params.stage) }],
-        Statistic: 'Sum',
-        Period: 300,
-        EvaluationPeriods: 1,
-        Threshold: params.quarantineAlarmThreshold,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-        ...notifications(params),
+        namespace: METRICS_NAMESPACE,
+        metric: QUARANTINED_METRIC,
+        dimensions: [{ Name: 'service', Value: metricsServiceName(params.service, params.stage) }],
+        statistic: 'Sum',
+        periodMinutes: 5,
+        evaluate: [1],
+        threshold: params.quarantineAlarmThreshold,
+        comparison: 'GreaterThanOrEqualToThreshold',
       },
-    },
-    [QUARANTINE_AGE_ALARM_LOGICAL_ID]: {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmName: `${name}-expiring`,
-        AlarmDescription:
+      params,
+    ),
+    [QUARANTINE_AGE_ALARM_LOGICAL_ID]: alarm(
+      {
+        name: `${name}-expiring`,
+        description:
           'A quarantined event is 10 days old; SQS drops it at 14. Fix the schema and run ' +
           'eventgate quarantine replay, or export it with eventgate quarantine list --json.',
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateAgeOfOldestMessage',
-        Dimensions: [{ Name: 'QueueName', Value: name }],
-        Statistic: 'Maximum',
-        Period: 300,
-        EvaluationPeriods: 1,
-        Threshold: QUARANTINE_AGE_ALARM_SECONDS,
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'notBreaching',
-        ...notifications(params),
+        namespace: 'AWS/SQS',
+        metric: 'ApproximateAgeOfOldestMessage',
+        dimensions: [{ Name: 'QueueName', Value: name }],
+        statistic: 'Maximum',
+        periodMinutes: 5,
+        evaluate: [1],
+        threshold: QUARANTINE_AGE_ALARM_SECONDS,
       },
-    },
+      params,
+    ),
   };
 }
 

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import type { Envelope } from '../../../shared/envelope';
+import { toSqsRecord } from '../../../shared/local/poller';
 import { QueuePublisher } from '../../../shared/queue/publisher';
 
 export interface TestQueue {
@@ -55,30 +56,9 @@ export async function sqsEventFrom(
         MessageAttributeNames: ['All'],
       }),
     );
-    for (const message of Messages) {
-      const attributes = message.Attributes ?? {};
-      records.push({
-        messageId: message.MessageId as string,
-        receiptHandle: message.ReceiptHandle as string,
-        body: message.Body ?? '',
-        attributes: {
-          ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
-          SentTimestamp: attributes.SentTimestamp ?? '0',
-          SenderId: attributes.SenderId ?? 'test',
-          ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '0',
-        },
-        messageAttributes: Object.fromEntries(
-          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-            name,
-            { dataType: value.DataType ?? 'String', stringValue: value.StringValue },
-          ]),
-        ),
-        md5OfBody: message.MD5OfBody ?? '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: queue.arn,
-        awsRegion: 'us-east-1',
-      });
-    }
+    // As the event-source mapping shapes them (the local runtime's poller plays it).
+    for (const message of Messages)
+      records.push(toSqsRecord(message, { queueArn: queue.arn, region: 'us-east-1' }));
   }
   return { Records: records };
 }
