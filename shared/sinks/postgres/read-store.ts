@@ -12,7 +12,14 @@ import {
   type StoredEvent,
 } from '../../read/store';
 import { classifyPostgresError, describePostgresError, isUndefinedTable } from './errors';
-import { runJobsStatement, runsProjection, toRunJob, type RunsTables } from './run-stats';
+import {
+  runJobsPlan,
+  runJobsStatement,
+  runsProjection,
+  toRunJob,
+  windowRunsStatement,
+  type RunsTables,
+} from './run-stats';
 import type { PostgresSinkOptions } from './sink';
 import { qualifiedName, TableNames } from './tables';
 
@@ -174,7 +181,9 @@ export class PostgresEventStore implements EventStore {
     const tables = this.runsTables.get(topic);
     // The read API asks only for the topics statsTopics() names.
     if (!tables) throw new Error(`topic '${topic}' is not projected as runs and jobs`);
-    const { text, values } = runJobsStatement(tables, request);
+    const counted = windowRunsStatement(tables, request);
+    const [window] = await this.query(counted.text, counted.values);
+    const { text, values } = runJobsStatement(tables, request, runJobsPlan(Number(window?.runs ?? 0)));
     const rows = await this.query(text, values);
     return { jobs: rows.slice(0, request.limit).map(toRunJob), hasMore: rows.length > request.limit };
   }

@@ -45,12 +45,43 @@ export function runsProjection(tables: readonly CompiledTable[]): RunsTables | u
 }
 
 /**
+ * Windows holding fewer runs than this are read runs first. The planner reads a page newest job
+ * first, walking the jobs' key backward and keeping those whose run started in the window: a few
+ * rows when the window holds the newest runs, but every newer job when it lies in the past, and
+ * every older job on a window's last page, since it cannot know that job order follows run time.
+ * Reading the window's runs by their start index, then their jobs, costs what the window holds
+ * instead; past a few thousand runs that is more than the walk usually costs.
+ */
+export const RUNS_FIRST_BELOW = 2_000;
+
+export type RunJobsPlan = 'newest-jobs-first' | 'runs-first';
+
+/** Counts the window's runs, up to RUNS_FIRST_BELOW: what runJobsStatement's plan is chosen by. */
+export function windowRunsStatement(
+  tables: RunsTables,
+  request: StatsRequest,
+): { text: string; values: unknown[] } {
+  return {
+    text: `SELECT count(*)::int AS runs FROM (SELECT 1 FROM ${tables.runs}
+      WHERE timestamp_start >= $1 AND timestamp_start <= $2 LIMIT $3) window_runs`,
+    values: [request.timestampStart, request.timestampEnd, RUNS_FIRST_BELOW],
+  };
+}
+
+export function runJobsPlan(runsInWindow: number): RunJobsPlan {
+  return runsInWindow < RUNS_FIRST_BELOW ? 'runs-first' : 'newest-jobs-first';
+}
+
+/**
  * The statement reading one page of jobs of runs started in the window, newest job first, keyed by
- * the jobs' internal_id. It reads one row past the page, to know whether there is more.
+ * the jobs' internal_id. It reads one row past the page, to know whether there is more. Both plans
+ * give the same rows; `runs-first` makes Postgres gather the window's runs before their jobs (a
+ * materialised CTE is planned on its own).
  */
 export function runJobsStatement(
   tables: RunsTables,
   request: StatsRequest,
+  plan: RunJobsPlan = 'newest-jobs-first',
 ): { text: string; values: unknown[] } {
   const values: unknown[] = [request.timestampStart, request.timestampEnd];
   let cursorCondition = '';
@@ -59,13 +90,27 @@ export function runJobsStatement(
     cursorCondition = `AND j.internal_id < $${values.length}`;
   }
   values.push(request.limit + 1);
-  return {
-    text: `SELECT r.event_id, r.job_ref, r.tenant_id, r.source_app, r.source_app_version, r.environment,
+  const columns = `r.event_id, r.job_ref, r.tenant_id, r.source_app, r.source_app_version, r.environment,
         r.timestamp_start AS run_timestamp_start, r.timestamp_end AS run_timestamp_end,
-        j.internal_id, j.country, j.catalog_id, j.status, j.timestamp_start, j.timestamp_end, j.message, j.additional_info
+        j.internal_id, j.country, j.catalog_id, j.status, j.timestamp_start, j.timestamp_end, j.message, j.additional_info`;
+  const page = `ORDER BY j.internal_id DESC LIMIT $${values.length}`;
+  if (plan === 'runs-first') {
+    return {
+      text: `WITH r AS MATERIALIZED (SELECT event_id, job_ref, tenant_id, source_app, source_app_version,
+          environment, timestamp_start, timestamp_end FROM ${tables.runs}
+          WHERE timestamp_start >= $1 AND timestamp_start <= $2)
+        SELECT ${columns}
+        FROM r INNER JOIN ${tables.jobs} j ON j.event_id = r.event_id
+        WHERE true ${cursorCondition}
+        ${page}`,
+      values,
+    };
+  }
+  return {
+    text: `SELECT ${columns}
       FROM ${tables.jobs} j INNER JOIN ${tables.runs} r ON j.event_id = r.event_id
       WHERE r.timestamp_start >= $1 AND r.timestamp_start <= $2 ${cursorCondition}
-      ORDER BY j.internal_id DESC LIMIT $${values.length}`,
+      ${page}`,
     values,
   };
 }

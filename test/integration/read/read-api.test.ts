@@ -5,6 +5,12 @@ import type { Envelope } from '../../../shared/envelope';
 import { createReadHandler } from '../../../shared/read/handler';
 import type { ReadApp } from '../../../shared/read/app';
 import { PostgresEventStore } from '../../../shared/sinks/postgres/read-store';
+import {
+  RUNS_FIRST_BELOW,
+  runJobsPlan,
+  runJobsStatement,
+  windowRunsStatement,
+} from '../../../shared/sinks/postgres/run-stats';
 import { PostgresSink } from '../../../shared/sinks/postgres/sink';
 import { createTestConf, v2Event, type TestConf } from '../../helpers/gateway';
 import { envelopeOf, runsPayload, shippedProjections } from '../../helpers/projections';
@@ -14,6 +20,14 @@ import { unusedPort } from '../../peers/unused-port';
 const RUNS = 'public.cps.za.runs';
 const TEST = 'public.cps.za.test';
 const WINDOW_START = 1_767_225_600_000;
+
+type Statement = { text: string; values: unknown[] };
+const statement = ({ text, values }: Statement): [string, unknown[]] => [text, values];
+
+interface PlanBuffers {
+  'Shared Hit Blocks'?: number;
+  'Shared Read Blocks'?: number;
+}
 
 interface Answer {
   status: number;
@@ -256,6 +270,43 @@ describe('read API against a real Postgres', () => {
     expect(JSON.stringify(other.body)).toContain("Stats are only supported for topics 'public.cps.za.runs'.");
   });
 
+  test('stats reads a window of few runs through those runs: the same rows as the walk, without the newer jobs', async () => {
+    const tables = { runs: 'projections.public_cps_za_runs', jobs: 'projections.public_cps_za_runs_jobs' };
+    await database.query('ANALYZE');
+    const minutes = (n: number): number => WINDOW_START + n * 60_000;
+    const windows: Array<[number, number]> = [
+      [minutes(0), minutes(9)],
+      [minutes(200), minutes(260)],
+      [WINDOW_START - 1, minutes(500)],
+      [minutes(600), minutes(700)],
+    ];
+    for (const [timestampStart, timestampEnd] of windows) {
+      const first = { timestampStart, timestampEnd, cursor: null, limit: 7 };
+      const walked = await database.query(...statement(runJobsStatement(tables, first, 'newest-jobs-first')));
+      const cursor = walked.length > 3 ? Number(walked[3]?.internal_id) : null;
+      for (const request of [first, { ...first, cursor }]) {
+        const walk = await database.query(
+          ...statement(runJobsStatement(tables, request, 'newest-jobs-first')),
+        );
+        const runsFirst = await database.query(...statement(runJobsStatement(tables, request, 'runs-first')));
+        expect(runsFirst).toEqual(walk);
+      }
+    }
+    const [counted] = await database.query<{ runs: number }>(
+      ...statement(
+        windowRunsStatement(tables, {
+          timestampStart: minutes(0),
+          timestampEnd: minutes(9),
+          cursor: null,
+          limit: 7,
+        }),
+      ),
+    );
+    expect(counted?.runs).toBe(10);
+    expect(runJobsPlan(10)).toBe('runs-first');
+    expect(runJobsPlan(RUNS_FIRST_BELOW)).toBe('newest-jobs-first');
+  });
+
   test('reads over a read-only connection with a statement timeout', async () => {
     const store = new PostgresEventStore({
       postgres: { connectionString: database.url },
@@ -292,5 +343,132 @@ describe('read API against a real Postgres', () => {
       statusCode: 503,
       errors: [{ type: 'database' }],
     });
+  });
+});
+
+describe('stats over a window in the past, on a table of 20,000 runs', () => {
+  const tables = { runs: 'projections.public_cps_za_runs', jobs: 'projections.public_cps_za_runs_jobs' };
+  let database: TestDatabase;
+
+  /**
+   * Pages of tables and indexes that running the statement touched, from EXPLAIN ANALYZE: the work
+   * a plan does, whichever join Postgres picks for it.
+   */
+  const pagesTouched = async (query: Statement): Promise<number> => {
+    const [row] = await database.query<{ 'QUERY PLAN': Array<{ Plan: PlanBuffers }> }>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${query.text}`,
+      query.values,
+    );
+    const plan = row?.['QUERY PLAN'][0]?.Plan;
+    return (plan?.['Shared Hit Blocks'] ?? 0) + (plan?.['Shared Read Blocks'] ?? 0);
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const sink = new PostgresSink({
+      connectionString: database.url,
+      projections: shippedProjections(),
+      projectionSchema: 'projections',
+    });
+    try {
+      // Runs a second apart, three jobs each, written in the order they started.
+      for (let first = 0; first < 20_000; first += 100) {
+        const batch = Array.from({ length: 100 }, (_, index) =>
+          envelopeOf(RUNS, runsPayload(first + index, 3, WINDOW_START + (first + index) * 1_000)),
+        );
+        const outcomes = await sink.write(batch);
+        expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+      }
+    } finally {
+      await sink.close();
+    }
+    // As autovacuum leaves a live table: the planner knows the start times.
+    await database.query('ANALYZE');
+  }, 120_000);
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  test('a page of the oldest ten minutes is read through their runs: a tenth of the pages the walk past 58,200 newer jobs touches', async () => {
+    const oldest = {
+      timestampStart: WINDOW_START,
+      timestampEnd: WINDOW_START + 599_000,
+      cursor: null,
+      limit: 7,
+    };
+    const [counted] = await database.query<{ runs: number }>(
+      ...statement(windowRunsStatement(tables, oldest)),
+    );
+    expect(runJobsPlan(counted?.runs ?? -1)).toBe('runs-first');
+    const runsFirst = await pagesTouched(runJobsStatement(tables, oldest, 'runs-first'));
+    const walk = await pagesTouched(runJobsStatement(tables, oldest, 'newest-jobs-first'));
+    // About the jobs table's own pages against a probe of the runs index for every newer job.
+    expect(walk).toBeGreaterThan(10 * runsFirst);
+    const rows = await database.query(...statement(runJobsStatement(tables, oldest, 'runs-first')));
+    expect(rows.map((row) => row.event_id)).toEqual([
+      'run-599',
+      'run-599',
+      'run-599',
+      'run-598',
+      'run-598',
+      'run-598',
+      'run-597',
+      'run-597',
+    ]);
+  });
+
+  test('the store picks the plan from the window it is asked for', async () => {
+    const store = new PostgresEventStore({
+      postgres: {
+        connectionString: database.url,
+        projections: shippedProjections(),
+        projectionSchema: 'projections',
+      },
+    });
+    const statements: string[] = [];
+    const query = store.query.bind(store);
+    store.query = (text, values) => {
+      statements.push(text);
+      return query(text, values);
+    };
+    try {
+      const oldest = await store.runJobs(RUNS, {
+        timestampStart: WINDOW_START,
+        timestampEnd: WINDOW_START + 599_000,
+        cursor: null,
+        limit: 2,
+      });
+      expect(oldest.jobs.map((job) => job.eventId)).toEqual(['run-599', 'run-599']);
+      expect(oldest.hasMore).toBe(true);
+      const newest = await store.runJobs(RUNS, {
+        timestampStart: WINDOW_START,
+        timestampEnd: WINDOW_START + 20_000 * 1_000,
+        cursor: null,
+        limit: 2,
+      });
+      expect(newest.jobs.map((job) => job.eventId)).toEqual(['run-19999', 'run-19999']);
+      // Each page: the count of the window's runs, then the page in the plan that count chose.
+      expect(statements).toHaveLength(4);
+      expect(statements[1]).toContain('MATERIALIZED');
+      expect(statements[3]).not.toContain('MATERIALIZED');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a window of 2,000 runs or more holding the newest is walked, touching a few pages', async () => {
+    const newest = {
+      timestampStart: WINDOW_START + 10_000 * 1_000,
+      timestampEnd: WINDOW_START + 20_000 * 1_000,
+      cursor: null,
+      limit: 50,
+    };
+    const [counted] = await database.query<{ runs: number }>(
+      ...statement(windowRunsStatement(tables, newest)),
+    );
+    expect(counted?.runs).toBe(RUNS_FIRST_BELOW);
+    expect(runJobsPlan(counted?.runs ?? -1)).toBe('newest-jobs-first');
+    expect(await pagesTouched(runJobsStatement(tables, newest, 'newest-jobs-first'))).toBeLessThan(200);
   });
 });
