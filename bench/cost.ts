@@ -1,3 +1,4 @@
+import { MAX_ENTRIES_PER_CALL } from '../shared/sinks/eventbridge/sink';
 import type { Figure } from './report';
 import { round } from './stats';
 
@@ -53,8 +54,8 @@ const SQS_MESSAGES_PER_CALL = 10;
 
 /** How a worker batch of `size` events reaches its sink: calls of the sink's API per batch. */
 export function sinkCallsPerBatch(sink: CostSink, size: number): number {
-  // PutEvents takes 10 entries per call; the others write a batch in one call.
-  return sink === 'eventbridge' ? Math.ceil(size / 10) : 1;
+  // PutEvents takes a few entries per call; the others write a batch in one call.
+  return sink === 'eventbridge' ? Math.ceil(size / MAX_ENTRIES_PER_CALL) : 1;
 }
 
 /** What one sink's worker costs per event: its batch size as deployed and its measured duration. */

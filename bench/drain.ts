@@ -6,7 +6,7 @@ import { Client, Pool, type PoolConfig } from 'pg';
 import { createEnvelope, type Envelope } from '../shared/envelope';
 import { describeError } from '../shared/errors/describe';
 import { createWorkerHandler } from '../shared/queue/worker';
-import { EventBridgeSink } from '../shared/sinks/eventbridge/sink';
+import { EventBridgeSink, MAX_ENTRIES_PER_CALL } from '../shared/sinks/eventbridge/sink';
 import { KafkaSink } from '../shared/sinks/kafka/sink';
 import {
   insertStatement,
@@ -227,8 +227,8 @@ async function eventBridgeUnderTest(peers: BenchPeers): Promise<SinkUnderTest> {
     name: 'eventbridge',
     sink: counted,
     counter,
-    roundTripUnit: 'PutEvents calls (10 entries max each, concurrent)',
-    minimumRoundTrips: (size) => Math.ceil(size / 10),
+    roundTripUnit: `PutEvents calls (${MAX_ENTRIES_PER_CALL} entries max each, concurrent)`,
+    minimumRoundTrips: (size) => Math.ceil(size / MAX_ENTRIES_PER_CALL),
     stored: async () => server.entries.length,
   };
 }

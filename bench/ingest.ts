@@ -138,35 +138,11 @@ async function expectAccepted(
   }
 }
 
-/** Requests one after another, as one Lambda container serves them, for `durationMs`. */
-async function sequentialRun(scenario: Scenario, durationMs: number): Promise<ScenarioRun> {
-  const latenciesMs: number[] = [];
-  const cpuBefore = process.cpuUsage();
-  const transportBefore = scenario.transport?.stats.selfMs ?? 0;
-  const started = performance.now();
-  let requests = 0;
-  while (performance.now() - started < durationMs) {
-    const request = nextRequest(scenario);
-    const sent = performance.now();
-    const response = await scenario.app(request);
-    latenciesMs.push(performance.now() - sent);
-    if (response.statusCode !== 202) {
-      throw new Error(`${scenario.name}: got ${response.statusCode}: ${response.body.slice(0, 500)}`);
-    }
-    requests += 1;
-  }
-  const elapsedMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  return {
-    units: requests * scenario.eventsPerRequest,
-    elapsedMs,
-    latenciesMs,
-    cpuMs: (cpu.user + cpu.system) / 1000 - ((scenario.transport?.stats.selfMs ?? 0) - transportBefore),
-  };
-}
-
-/** `inFlight` requests at a time, as the local runtime's HTTP server lets them overlap. */
-async function concurrentRun(scenario: Scenario, durationMs: number, inFlight: number): Promise<ScenarioRun> {
+/**
+ * Requests for `durationMs`, `inFlight` at a time: one after another (1) as one Lambda container
+ * serves them, or overlapping as the local runtime's HTTP server lets them.
+ */
+async function timedRun(scenario: Scenario, durationMs: number, inFlight = 1): Promise<ScenarioRun> {
   const latenciesMs: number[] = [];
   const cpuBefore = process.cpuUsage();
   const transportBefore = scenario.transport?.stats.selfMs ?? 0;
@@ -176,11 +152,13 @@ async function concurrentRun(scenario: Scenario, durationMs: number, inFlight: n
     Array.from({ length: inFlight }, async () => {
       while (performance.now() - started < durationMs) {
         const request = nextRequest(scenario);
-        requests += 1;
         const sent = performance.now();
         const response = await scenario.app(request);
         latenciesMs.push(performance.now() - sent);
-        if (response.statusCode !== 202) throw new Error(`${scenario.name}: got ${response.statusCode}`);
+        if (response.statusCode !== 202) {
+          throw new Error(`${scenario.name}: got ${response.statusCode}: ${response.body.slice(0, 500)}`);
+        }
+        requests += 1;
       }
     }),
   );
@@ -225,11 +203,11 @@ async function measureInterleaved(
   scenarios: readonly Scenario[],
   options: IngestBenchOptions,
 ): Promise<Measured[]> {
-  for (const scenario of scenarios) await sequentialRun(scenario, options.warmupMs);
+  for (const scenario of scenarios) await timedRun(scenario, options.warmupMs);
   const runs = scenarios.map((): ScenarioRun[] => []);
   for (let round = 0; round < options.runs; round++) {
     for (const [index, scenario] of scenarios.entries()) {
-      runs[index]?.push(await sequentialRun(scenario, options.runMs));
+      runs[index]?.push(await timedRun(scenario, options.runMs));
     }
   }
   return runs.map(reduceMeasured);
@@ -539,9 +517,9 @@ export async function benchIngest(
       transport: oneSink.transport,
     };
     const inFlight = 8;
-    const concurrent = await measure(asyncSingle, options, (ms) => concurrentRun(asyncSingle, ms, inFlight));
+    const concurrent = await measure(asyncSingle, options, (ms) => timedRun(asyncSingle, ms, inFlight));
     const bareMeasured = await measure({ ...asyncSingle, name: 'no delivery', app: bare }, options, (ms) =>
-      sequentialRun({ ...asyncSingle, name: 'no delivery', app: bare }, ms),
+      timedRun({ ...asyncSingle, name: 'no delivery', app: bare }, ms),
     );
 
     const transport = oneSink.transport;
