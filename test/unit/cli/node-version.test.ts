@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { nodeVersionProblem } from '../../../bin/node-version';
 
@@ -30,4 +30,14 @@ describe('the Node.js the CLI runs on', () => {
       expect(run.stdout).toBe('');
     },
   );
+});
+
+describe('the Node.js the project installs', () => {
+  it("lets the node package's install script run, which fetches the binary, where npm runs only approved ones", () => {
+    const manifest = JSON.parse(
+      readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8'),
+    ) as { allowScripts?: Record<string, boolean>; devDependencies?: Record<string, string> };
+    expect(manifest.devDependencies?.node).toMatch(/^\^?22\./);
+    expect(manifest.allowScripts?.node).toBe(true);
+  });
 });
