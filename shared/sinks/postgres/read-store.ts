@@ -13,11 +13,13 @@ import {
 } from '../../read/store';
 import { classifyPostgresError, describePostgresError, isUndefinedTable } from './errors';
 import {
+  countsWindowRuns,
   runJobsPlan,
   runJobsStatement,
   runsProjection,
   toRunJob,
   windowRunsStatement,
+  type RunJobsPlan,
   type RunsTables,
 } from './run-stats';
 import type { PostgresSinkOptions } from './sink';
@@ -75,6 +77,7 @@ export class PostgresEventStore implements EventStore {
       const found = runsProjection(tables);
       if (found) {
         runsTables.set(topic, {
+          ...found,
           runs: qualifiedName(projectionSchema, found.runs),
           jobs: qualifiedName(projectionSchema, found.jobs),
         });
@@ -181,9 +184,13 @@ export class PostgresEventStore implements EventStore {
     const tables = this.runsTables.get(topic);
     // The read API asks only for the topics statsTopics() names.
     if (!tables) throw new Error(`topic '${topic}' is not projected as runs and jobs`);
-    const counted = windowRunsStatement(tables, request);
-    const [window] = await this.query(counted.text, counted.values);
-    const { text, values } = runJobsStatement(tables, request, runJobsPlan(Number(window?.runs ?? 0)));
+    let plan: RunJobsPlan = 'newest-jobs-first';
+    if (countsWindowRuns(tables)) {
+      const counted = windowRunsStatement(tables, request);
+      const [window] = await this.query(counted.text, counted.values);
+      plan = runJobsPlan(Number(window?.runs ?? 0));
+    }
+    const { text, values } = runJobsStatement(tables, request, plan);
     const rows = await this.query(text, values);
     return { jobs: rows.slice(0, request.limit).map(toRunJob), hasMore: rows.length > request.limit };
   }

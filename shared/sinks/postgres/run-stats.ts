@@ -27,6 +27,11 @@ const JOB_COLUMNS = [
 export interface RunsTables {
   runs: string;
   jobs: string;
+  /**
+   * An index of the runs table starts with `timestamp_start`: the window's runs can be counted and
+   * read without scanning the table. (The jobs are always found by run: their key starts with it.)
+   */
+  startIndexed: boolean;
 }
 
 /** The runs table and its jobs table, when a topic is projected in that shape. */
@@ -39,7 +44,8 @@ export function runsProjection(tables: readonly CompiledTable[]): RunsTables | u
       const childNames = new Set(child.columns.map((column) => column.name));
       return JOB_COLUMNS.every((name) => childNames.has(name));
     });
-    if (jobs) return { runs: table.table, jobs: jobs.table };
+    const startIndexed = [table.key, ...table.indexes].some((columns) => columns[0] === 'timestamp_start');
+    if (jobs) return { runs: table.table, jobs: jobs.table, startIndexed };
   }
   return undefined;
 }
@@ -70,6 +76,14 @@ export function windowRunsStatement(
 
 export function runJobsPlan(runsInWindow: number): RunJobsPlan {
   return runsInWindow < RUNS_FIRST_BELOW ? 'runs-first' : 'newest-jobs-first';
+}
+
+/**
+ * Whether a page is worth counting the window's runs first: only when their start times are
+ * indexed. Without that index the count would scan the runs table on every page, older runs first.
+ */
+export function countsWindowRuns(tables: RunsTables): boolean {
+  return tables.startIndexed;
 }
 
 /**

@@ -271,7 +271,11 @@ describe('read API against a real Postgres', () => {
   });
 
   test('stats reads a window of few runs through those runs: the same rows as the walk, without the newer jobs', async () => {
-    const tables = { runs: 'projections.public_cps_za_runs', jobs: 'projections.public_cps_za_runs_jobs' };
+    const tables = {
+      runs: 'projections.public_cps_za_runs',
+      jobs: 'projections.public_cps_za_runs_jobs',
+      startIndexed: true,
+    };
     await database.query('ANALYZE');
     const minutes = (n: number): number => WINDOW_START + n * 60_000;
     const windows: Array<[number, number]> = [
@@ -347,7 +351,11 @@ describe('read API against a real Postgres', () => {
 });
 
 describe('stats over a window in the past, on a table of 20,000 runs', () => {
-  const tables = { runs: 'projections.public_cps_za_runs', jobs: 'projections.public_cps_za_runs_jobs' };
+  const tables = {
+    runs: 'projections.public_cps_za_runs',
+    jobs: 'projections.public_cps_za_runs_jobs',
+    startIndexed: true,
+  };
   let database: TestDatabase;
 
   /**
@@ -452,6 +460,37 @@ describe('stats over a window in the past, on a table of 20,000 runs', () => {
       expect(statements).toHaveLength(4);
       expect(statements[1]).toContain('MATERIALIZED');
       expect(statements[3]).not.toContain('MATERIALIZED');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('without an index on the runs’ start times, the store walks without counting', async () => {
+    const unindexed = new Map(
+      [...shippedProjections()].map(([topic, projected]) => [
+        topic,
+        projected.map((table) => ({ ...table, indexes: [] })),
+      ]),
+    );
+    const store = new PostgresEventStore({
+      postgres: { connectionString: database.url, projections: unindexed, projectionSchema: 'projections' },
+    });
+    const statements: string[] = [];
+    const query = store.query.bind(store);
+    store.query = (text, values) => {
+      statements.push(text);
+      return query(text, values);
+    };
+    try {
+      const oldest = await store.runJobs(RUNS, {
+        timestampStart: WINDOW_START,
+        timestampEnd: WINDOW_START + 599_000,
+        cursor: null,
+        limit: 2,
+      });
+      expect(oldest.jobs.map((job) => job.eventId)).toEqual(['run-599', 'run-599']);
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).not.toContain('MATERIALIZED');
     } finally {
       await store.close();
     }
