@@ -13,7 +13,6 @@ import {
 } from '../../read/store';
 import { classifyPostgresError, describePostgresError, isUndefinedTable } from './errors';
 import {
-  countsWindowRuns,
   runJobsPlan,
   runJobsStatement,
   runsProjection,
@@ -185,7 +184,8 @@ export class PostgresEventStore implements EventStore {
     // The read API asks only for the topics statsTopics() names.
     if (!tables) throw new Error(`topic '${topic}' is not projected as runs and jobs`);
     let plan: RunJobsPlan = 'newest-jobs-first';
-    if (countsWindowRuns(tables)) {
+    // Without an index on the runs' start times the count would scan the runs table on every page.
+    if (tables.startIndexed) {
       const counted = windowRunsStatement(tables, request);
       const [window] = await this.query(counted.text, counted.values);
       plan = runJobsPlan(Number(window?.runs ?? 0));

@@ -79,14 +79,6 @@ export function runJobsPlan(runsInWindow: number): RunJobsPlan {
 }
 
 /**
- * Whether a page is worth counting the window's runs first: only when their start times are
- * indexed. Without that index the count would scan the runs table on every page, older runs first.
- */
-export function countsWindowRuns(tables: RunsTables): boolean {
-  return tables.startIndexed;
-}
-
-/**
  * The statement reading one page of jobs of runs started in the window, newest job first, keyed by
  * the jobs' internal_id. It reads one row past the page, to know whether there is more. Both plans
  * give the same rows; `runs-first` makes Postgres gather the window's runs before their jobs (a
