@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Envelope } from '../../../shared/envelope';
 import { createReadHandler } from '../../../shared/read/handler';
 import type { ReadApp } from '../../../shared/read/app';
+import type { CompiledProjections } from '../../../shared/sinks/postgres/projections/compile';
 import { PostgresEventStore } from '../../../shared/sinks/postgres/read-store';
 import {
   RUNS_FIRST_BELOW,
@@ -426,13 +427,12 @@ describe('stats over a window in the past, on a table of 20,000 runs', () => {
     ]);
   });
 
-  test('the store picks the plan from the window it is asked for', async () => {
+  /** A store over the test database that notes the text of every statement it runs. */
+  const recordingStore = (
+    projections: CompiledProjections,
+  ): { store: PostgresEventStore; statements: string[] } => {
     const store = new PostgresEventStore({
-      postgres: {
-        connectionString: database.url,
-        projections: shippedProjections(),
-        projectionSchema: 'projections',
-      },
+      postgres: { connectionString: database.url, projections, projectionSchema: 'projections' },
     });
     const statements: string[] = [];
     const query = store.query.bind(store);
@@ -440,6 +440,11 @@ describe('stats over a window in the past, on a table of 20,000 runs', () => {
       statements.push(text);
       return query(text, values);
     };
+    return { store, statements };
+  };
+
+  test('the store picks the plan from the window it is asked for', async () => {
+    const { store, statements } = recordingStore(shippedProjections());
     try {
       const oldest = await store.runJobs(RUNS, {
         timestampStart: WINDOW_START,
@@ -472,15 +477,7 @@ describe('stats over a window in the past, on a table of 20,000 runs', () => {
         projected.map((table) => ({ ...table, indexes: [] })),
       ]),
     );
-    const store = new PostgresEventStore({
-      postgres: { connectionString: database.url, projections: unindexed, projectionSchema: 'projections' },
-    });
-    const statements: string[] = [];
-    const query = store.query.bind(store);
-    store.query = (text, values) => {
-      statements.push(text);
-      return query(text, values);
-    };
+    const { store, statements } = recordingStore(unindexed);
     try {
       const oldest = await store.runJobs(RUNS, {
         timestampStart: WINDOW_START,
