@@ -427,6 +427,14 @@ describe('stats over a window in the past, on a table of 20,000 runs', () => {
     ]);
   });
 
+  /** Two jobs of the runs of the first ten minutes, the oldest of the table. */
+  const OLDEST_TEN_MINUTES = {
+    timestampStart: WINDOW_START,
+    timestampEnd: WINDOW_START + 599_000,
+    cursor: null,
+    limit: 2,
+  };
+
   /** A store over the test database that notes the text of every statement it runs. */
   const recordingStore = (
     projections: CompiledProjections,
@@ -446,12 +454,7 @@ describe('stats over a window in the past, on a table of 20,000 runs', () => {
   test('the store picks the plan from the window it is asked for', async () => {
     const { store, statements } = recordingStore(shippedProjections());
     try {
-      const oldest = await store.runJobs(RUNS, {
-        timestampStart: WINDOW_START,
-        timestampEnd: WINDOW_START + 599_000,
-        cursor: null,
-        limit: 2,
-      });
+      const oldest = await store.runJobs(RUNS, OLDEST_TEN_MINUTES);
       expect(oldest.jobs.map((job) => job.eventId)).toEqual(['run-599', 'run-599']);
       expect(oldest.hasMore).toBe(true);
       const newest = await store.runJobs(RUNS, {
@@ -479,12 +482,7 @@ describe('stats over a window in the past, on a table of 20,000 runs', () => {
     );
     const { store, statements } = recordingStore(unindexed);
     try {
-      const oldest = await store.runJobs(RUNS, {
-        timestampStart: WINDOW_START,
-        timestampEnd: WINDOW_START + 599_000,
-        cursor: null,
-        limit: 2,
-      });
+      const oldest = await store.runJobs(RUNS, OLDEST_TEN_MINUTES);
       expect(oldest.jobs.map((job) => job.eventId)).toEqual(['run-599', 'run-599']);
       expect(statements).toHaveLength(1);
       expect(statements[0]).not.toContain('MATERIALIZED');
