@@ -21,6 +21,16 @@ function holdsAudience(claim: unknown, accepted: readonly string[]): boolean {
   return false;
 }
 
+/** `exp` has passed at `nowSeconds` (whole seconds, like jose), allowing `toleranceSeconds`. */
+export function expiredAt(exp: number, toleranceSeconds: number, nowSeconds: number): boolean {
+  return exp <= nowSeconds - toleranceSeconds;
+}
+
+/** `nbf` is still ahead at `nowSeconds` (whole seconds, like jose), allowing `toleranceSeconds`. */
+export function notYetValidAt(nbf: number, toleranceSeconds: number, nowSeconds: number): boolean {
+  return nbf > nowSeconds + toleranceSeconds;
+}
+
 /**
  * The registered claims, checked in the order and with the reasons jose's `jwtVerify` used when it
  * verified tokens here: `iss` and `aud` present when configured, then their values, then the types
@@ -39,12 +49,12 @@ function checkRegisteredClaims(claims: JWTPayload, rules: ClaimRules, nowSeconds
   const tolerance = rules.clockToleranceSeconds;
   if (claims.iat !== undefined && typeof claims.iat !== 'number') throw new AuthError('invalid iat claim');
   if (claims.nbf !== undefined) {
-    if (typeof claims.nbf !== 'number' || claims.nbf > nowSeconds + tolerance)
+    if (typeof claims.nbf !== 'number' || notYetValidAt(claims.nbf, tolerance, nowSeconds))
       throw new AuthError('token not yet valid');
   }
   if (claims.exp !== undefined) {
     if (typeof claims.exp !== 'number') throw new AuthError('invalid exp claim');
-    if (claims.exp <= nowSeconds - tolerance) throw new AuthError('token expired');
+    if (expiredAt(claims.exp, tolerance, nowSeconds)) throw new AuthError('token expired');
   }
 }
 

@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { AuthError } from './auth-error';
-import { checkClaims, type ClaimRules } from './claims';
+import { checkClaims, expiredAt, notYetValidAt, type ClaimRules } from './claims';
 import { checkCriticalHeader, decodeJsonSegment, readCompactJws, type CompactJws } from './jws';
 import {
   algorithmFamily,
@@ -170,11 +170,11 @@ export class TokenVerifier {
     return token.length * 3 > this.maxTokenBytes && Buffer.byteLength(token, 'utf8') > this.maxTokenBytes;
   }
 
+  /** A remembered token's times, judged as on its first sight. */
   private stillValid(claims: JWTPayload): boolean {
-    const now = this.now() / 1000;
-    if (typeof claims.exp === 'number' && now >= claims.exp + this.clockTolerance) return false;
-    if (typeof claims.nbf === 'number' && now < claims.nbf - this.clockTolerance) return false;
-    return true;
+    const now = Math.floor(this.now() / 1000);
+    if (typeof claims.exp === 'number' && expiredAt(claims.exp, this.clockTolerance, now)) return false;
+    return !(typeof claims.nbf === 'number' && notYetValidAt(claims.nbf, this.clockTolerance, now));
   }
 
   /**

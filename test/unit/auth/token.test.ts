@@ -267,6 +267,38 @@ describe('TokenVerifier: remembered verifications', () => {
     await rejection(verifier, token);
   });
 
+  test.each([0, 5])(
+    'a remembered token is judged by the clock as on its first sight (tolerance %i s)',
+    async (clockToleranceSeconds) => {
+      const token = await sign(
+        rsa,
+        { sub: 'edge', nbf: Math.floor(Date.now() / 1000) },
+        { expiresInSeconds: 60 },
+      );
+      const { exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {
+        exp: number;
+      };
+      const outcome = (verifier: TokenVerifier): Promise<string> =>
+        verifier.verify(token).then(
+          () => 'accepted',
+          (error: unknown) => (error as Error).message,
+        );
+      const answers: string[] = [];
+      for (let offsetMs = -2_000; offsetMs <= 2_000; offsetMs += 250) {
+        let now = (exp - 30) * 1000;
+        const remembering = verifierFor(pythonKeys(rsa), { now: () => now, clockToleranceSeconds });
+        expect(await outcome(remembering)).toBe('accepted');
+        now = (exp + clockToleranceSeconds) * 1000 + offsetMs;
+        const firstSight = verifierFor(pythonKeys(rsa), { now: () => now, clockToleranceSeconds });
+        const [remembered, fresh] = [await outcome(remembering), await outcome(firstSight)];
+        expect(remembered).toBe(fresh);
+        answers.push(fresh);
+      }
+      // The boundary lies inside the times tried: both answers were seen.
+      expect(new Set(answers)).toEqual(new Set(['accepted', 'token expired']));
+    },
+  );
+
   test('a remembered token stops being accepted once its key is rotated out', async () => {
     let served: unknown = pythonKeys(rsa);
     const store = new KeyStore({
