@@ -151,6 +151,15 @@ function answerProtocolErrors(server: Server): void {
   });
 }
 
+/** What a user starting a second gateway, or anything else, on a taken port needs to read. */
+function portInUse(host: string, port: number, cause: Error): Error {
+  return new Error(
+    `port ${port} on ${host} is already in use by another program: stop it, or choose another port ` +
+      `(PORT=${port + 1} npm start, or eventgate dev --port ${port + 1})`,
+    { cause },
+  );
+}
+
 /** Serves the ingest app over HTTP on 127.0.0.1, the way API Gateway fronts it in AWS. */
 export async function startLocalHttpServer(
   app: IngestApp,
@@ -193,7 +202,9 @@ export async function startLocalHttpServer(
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? portInUse(host, port, error) : error),
+    );
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -169,6 +169,17 @@ describe('npm start: the local runtime as a user runs it', () => {
         env: { EVENTGATE_STATE_DIR: stateDir() },
       });
       expect(backlog.code).toBe(0);
+    });
+
+    it('on a port another program holds, says so and how to choose another, and leaves nothing locked', async () => {
+      const port = Number(new URL(runtime.url).port);
+      const other = path.join(root, 'taken-port');
+      const second = await runCli(['dev', '--port', String(port), '--state-dir', other], { stateDir: other });
+      expect(second.code).toBe(1);
+      expect(second.output).toContain(`port ${port} on 127.0.0.1 is already in use by another program`);
+      expect(second.output).toContain(`--port ${port + 1}`);
+      expect(existsSync(path.join(other, 'runtime.lock'))).toBe(false);
+      expect((await fetch(`${runtime.url}/health`)).status).toBe(200);
     });
 
     it('restarts a killed SQS server, names it in /health meanwhile, and keeps accepting', async () => {
