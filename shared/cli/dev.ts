@@ -46,9 +46,12 @@ export const command: Command = {
       console.log(HELP);
       return 0;
     }
-    const port = values.port === undefined ? undefined : Number(values.port);
-    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-      console.error(`--port must be a port number, got "${values.port}"`);
+    // The flag wins over PORT; either must name a port, or the runtime would fail half-started.
+    const [portSource, portText] =
+      values.port !== undefined ? ['--port', values.port] : ['PORT', process.env.PORT ?? '3000'];
+    const port = Number(portText);
+    if (portText.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+      console.error(`${portSource} must be a port number (0 to 65535), got "${portText}"`);
       return 2;
     }
     // CloudWatch metrics (EMF lines) mean nothing on a laptop and would drown the logs.

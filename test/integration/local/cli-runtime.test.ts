@@ -171,6 +171,18 @@ describe('npm start: the local runtime as a user runs it', () => {
       expect(backlog.code).toBe(0);
     });
 
+    it.each([
+      ['PORT=abc', [], { PORT: 'abc' }, 'PORT must be a port number (0 to 65535), got "abc"'],
+      ['PORT=70000', [], { PORT: '70000' }, 'PORT must be a port number (0 to 65535), got "70000"'],
+      ['--port 99999', ['--port', '99999'], {}, '--port must be a port number (0 to 65535), got "99999"'],
+    ])('refuses %s before starting anything', async (_, flags, env, message) => {
+      const other = path.join(root, 'bad-port');
+      const refused = await runCli(['dev', '--state-dir', other, ...flags], { stateDir: other, env });
+      expect(refused.code).toBe(2);
+      expect(refused.output).toContain(message);
+      expect(existsSync(other)).toBe(false);
+    });
+
     it('on a port another program holds, says so and how to choose another, and leaves nothing locked', async () => {
       const port = Number(new URL(runtime.url).port);
       const other = path.join(root, 'taken-port');
