@@ -1,7 +1,14 @@
+import { execFile } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { LAMBDA_NODE_OPTIONS } from '../../../shared/deploy/functions';
+import { PostgresSink } from '../../../shared/sinks/postgres/sink';
+import { createTestConf, v2Event, type TestConf } from '../../helpers/gateway';
+import { envelopeOf, runsPayload, shippedProjections } from '../../helpers/projections';
+import { createTestDatabase, type TestDatabase } from '../../peers/postgres';
 import { lambdaPlugins } from '../../../shared/deploy/bundling';
 import {
   buildLikeServerless,
@@ -24,6 +31,8 @@ type FunctionName = keyof typeof FUNCTIONS;
 const NODE_MODULES = new Set([...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
 /** Left external on purpose: pg's optional native driver (never loaded) and Swagger UI's files (packaged beside, read at run time). */
 const KNOWN_EXTERNALS = new Set(['pg-native', 'swagger-ui-dist/package.json']);
+
+const run = promisify(execFile);
 
 let outDir: string;
 const built = {} as Record<FunctionName, BuiltFunction>;
@@ -120,3 +129,95 @@ test('an ingest function that writes to sinks itself (syncSinks) carries their c
     'functions/ingest.secrets-manager.js',
   ]);
 }, 60_000);
+
+describe('the read function as packaged, in a fresh process against a real Postgres', () => {
+  const RUNS = 'public.cps.za.runs';
+  const RUN_START = 1_767_225_600_000;
+  let database: TestDatabase;
+  let conf: TestConf;
+  let driver: string;
+
+  beforeAll(async () => {
+    [database, conf] = await Promise.all([createTestDatabase(), createTestConf()]);
+    const accessFile = path.join(conf.dir, 'access.json');
+    const access = JSON.parse(readFileSync(accessFile, 'utf8')) as Record<string, unknown>;
+    access[RUNS] = { publish: access[RUNS], read: ['StatsReader'] };
+    writeFileSync(accessFile, JSON.stringify(access));
+    // Written by the sink as its worker writes them: the generic table and the runs projection.
+    const sink = new PostgresSink({
+      connectionString: database.url,
+      projections: shippedProjections(),
+      projectionSchema: 'projections',
+    });
+    try {
+      const runs = Array.from({ length: 3 }, (_, n) =>
+        envelopeOf(RUNS, runsPayload(n, 2, RUN_START + n * 1_000)),
+      );
+      const outcomes = await sink.write(runs);
+      expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    } finally {
+      await sink.close();
+    }
+    // Requires the bundle and answers each event of a JSON list with the handler's answer.
+    driver = path.join(outDir, 'read-driver.js');
+    writeFileSync(
+      driver,
+      `const { handler } = require(process.argv[2]);
+       (async () => {
+         const answers = [];
+         for (const event of JSON.parse(process.argv[3])) answers.push(await handler(event, {}));
+         process.stdout.write('\\n' + JSON.stringify(answers) + '\\n');
+         process.exit(0);
+       })().catch((error) => { console.error(error); process.exit(1); });`,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    conf?.cleanup();
+    await database?.drop();
+  });
+
+  test('pages the stored events and the runs stats through the store it loads on first use', async () => {
+    const token = await conf.token('StatsReader');
+    const requests = [
+      {
+        ...v2Event({
+          method: 'GET',
+          path: `/topics/${RUNS}/events`,
+          headers: { authorization: `Bearer ${token}` },
+        }),
+        queryStringParameters: { limit: '50', since: new Date(0).toISOString() },
+      },
+      v2Event({
+        method: 'POST',
+        path: `/stats/${RUNS}`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ timestamp_start: RUN_START, timestamp_end: RUN_START + 1_000, limit: 10 }),
+      }),
+    ];
+    const { stdout } = await run(process.execPath, [driver, built.read.file, JSON.stringify(requests)], {
+      // Away from the repository, as in Lambda: the bundle must not find node_modules above it.
+      cwd: tmpdir(),
+      env: {
+        PATH: process.env.PATH,
+        CONF_DIR: conf.dir,
+        DATABASE_URL: database.url,
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+      },
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const answers = JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as Array<{
+      statusCode: number;
+      body: string;
+    }>;
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200]);
+    const events = JSON.parse(answers[0]?.body ?? '{}') as {
+      data?: Array<{ payload: { event_id: string } }>;
+    };
+    expect(events.data?.map((event) => event.payload.event_id).sort()).toEqual(['run-0', 'run-1', 'run-2']);
+    // The first two runs' jobs, newest job first: read through the runs-first plan on its start index.
+    const stats = JSON.parse(answers[1]?.body ?? '{}') as { data?: Array<{ event_id: string }> };
+    expect(stats.data?.map((job) => job.event_id)).toEqual(['run-1', 'run-1', 'run-0', 'run-0']);
+  }, 60_000);
+});
