@@ -7,12 +7,13 @@ import type { VerificationKey } from './keys';
  * when it loaded the key, not with `jose.jwtVerify`. Measured on the 2-vCPU development machine for
  * RS256 over a 2048-bit key: `crypto.verify` on a cached KeyObject about 56,000 calls/s when the
  * machine is quiet and 24–28 µs of CPU per call under load; `jwtVerify` with the same KeyObject
- * about 19,000/s, and 46–53 µs under load. The difference is jose's per-call work, not the mathematics: it decodes
- * and parses the header again, re-validates the key against the algorithm on every call, and runs
- * the verification through the libuv thread pool (its promisified `crypto.verify`), so every token
- * costs a hop to a worker thread and back. Synchronous here, a verification holds the event loop for
- * its 25–50 µs; where invocations share a process (the local runtime, Lambda's concurrent
- * invocations) that is accepted as cheaper than the hop. jose stays where it is good: importing JWKs into KeyObjects at load time.
+ * about 19,000/s, and 46–53 µs under load. The difference is jose's per-call work, not the
+ * mathematics: it decodes and parses the header again, re-validates the key against the algorithm
+ * on every call, and runs the verification through the libuv thread pool (its promisified
+ * `crypto.verify`), so every token costs a hop to a worker thread and back. Synchronous here, a
+ * verification holds the event loop for its 25–50 µs; where invocations share a process (the local
+ * runtime, Lambda's concurrent invocations) that is accepted as cheaper than the hop. jose stays
+ * where it is good: importing JWKs into KeyObjects at load time.
  */
 
 /** What `verify()` is given for one key, and whether jose would have verified with it at all. */

@@ -67,8 +67,8 @@ export function toSqsRecord(message: Message, source: Pick<PollerOptions, 'queue
 /**
  * Plays the Lambda event-source mapping for one queue: gathers up to `batchSize` messages within the
  * batching window, calls the worker handler, and deletes only the messages it did not report as
- * failed; `concurrency` batches at a time. Failed ones return after their visibility timeout; the queue's redrive policy moves a
- * message to the DLQ after maxReceiveCount receives, exactly as in AWS.
+ * failed; `concurrency` batches at a time. Failed ones return after their visibility timeout; the
+ * queue's redrive policy moves a message to the DLQ after maxReceiveCount receives, as in AWS.
  */
 export class EventSourcePoller {
   private running = false;
