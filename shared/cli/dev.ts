@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { startLocalRuntime } from '../local/runtime';
+import { DEFAULT_LOCAL_PORT, startLocalRuntime } from '../local/runtime';
 import type { Command } from './main';
 
 const HELP = `Usage: eventgate dev [--port N] [--conf DIR] [--state-dir DIR]
@@ -48,7 +48,9 @@ export const command: Command = {
     }
     // The flag wins over PORT; either must name a port, or the runtime would fail half-started.
     const [portSource, portText] =
-      values.port !== undefined ? ['--port', values.port] : ['PORT', process.env.PORT ?? '3000'];
+      values.port !== undefined
+        ? ['--port', values.port]
+        : ['PORT', process.env.PORT ?? String(DEFAULT_LOCAL_PORT)];
     const port = Number(portText);
     if (portText.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
       console.error(`${portSource} must be a port number (0 to 65535), got "${portText}"`);

@@ -33,7 +33,11 @@ const LOCAL_REGION = 'us-east-1';
  */
 const LOCAL_BATCHES_IN_FLIGHT = 3;
 
+/** The gateway's port when none is given (`eventgate dev` takes it from --port or PORT). */
+export const DEFAULT_LOCAL_PORT = 3000;
+
 export interface LocalRuntimeOptions {
+  /** HTTP port on 127.0.0.1; 0 picks a free one. Default DEFAULT_LOCAL_PORT. */
   port?: number;
   confDir?: string;
   /** Keys, the embedded database and runtime.json live here. Default: see ./state-folder.ts. */
@@ -221,7 +225,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ),
       processes,
     );
-    const http: LocalHttpServer = await startLocalHttpServer(app, options.port ?? Number(env.PORT ?? 3000));
+    const http: LocalHttpServer = await startLocalHttpServer(app, options.port ?? DEFAULT_LOCAL_PORT);
     stops.push(() => http.close());
 
     // Loading the gateway's state here also refuses a broken configuration at start, not at the
